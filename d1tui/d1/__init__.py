@@ -1,0 +1,1 @@
+"""Cloudflare D1 client and the import protocol; plain Python, no Textual."""

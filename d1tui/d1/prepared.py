@@ -1,0 +1,37 @@
+"""The engine's input: a finished ``.sql`` file with its md5 and counts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class PreparedImport:
+    """An SQL file ready for D1's import API.
+
+    Args:
+        path: the ``.sql`` file to upload (exact bytes; ``md5`` is of these bytes).
+        md5: lowercase hex md5 of the file: the import ``etag``.
+        size: file size in bytes.
+        statements: number of SQL statements in the file.
+        rows: data rows the file inserts per table (``{table: rows}``); empty when unknown
+            (e.g. a raw SQL file). VERIFY compares ``COUNT(*)`` before/after with these.
+        source: what the file was made from (shown to the user), e.g. ``customers.csv``.
+        created_tables: tables the file creates (``CREATE TABLE IF NOT EXISTS``).
+        temporary: the file is ours to delete when the import is over.
+    """
+
+    path: Path
+    md5: str
+    size: int
+    statements: int
+    rows: dict[str, int] = field(default_factory=dict)
+    source: str = ""
+    created_tables: tuple[str, ...] = ()
+    temporary: bool = False
+
+    @property
+    def total_rows(self) -> int:
+        """Rows inserted over all tables."""
+        return sum(self.rows.values())
