@@ -1,0 +1,393 @@
+"""SQL dumps (`sqlite3 .dump`, `wrangler d1 export`, hand-written) → SQL that D1's import accepts.
+
+Decisions (d1-api.md §2.7):
+- ``BEGIN``/``COMMIT``/``END``/``SAVEPOINT``/``RELEASE`` are stripped: an import already runs as one
+  transaction and D1 rejects nested ones.
+- ``ROLLBACK`` is rejected: ``sqlite3 .dump`` writes ``ROLLBACK; -- due to errors`` when it
+  could not read the database, so the file is incomplete and importing it would keep what it
+  meant to undo.
+- ``PRAGMA foreign_keys=OFF`` becomes ``PRAGMA defer_foreign_keys=true`` (checks at commit, the
+  effect a dump wants); ``PRAGMA foreign_keys=ON`` is dropped (a no-op inside a transaction).
+  Other allow-listed PRAGMAs stay; the rest, ``ATTACH``, ``DETACH``, ``VACUUM`` are errors.
+- ``_cf_*`` tables are D1's own: statements on them are dropped. ``sqlite_*`` tables are SQLite's
+  own: writes to ``sqlite_sequence``/``sqlite_stat*`` and ``ANALYZE`` are dropped (AUTOINCREMENT
+  restarts from the largest rowid; D1 keeps its own statistics).
+- Multi-row INSERTs over 100,000 bytes are split into several; a single row over it is an error.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from d1tui.d1.errors import BadInputError, ImportCancelledError, Location
+from d1tui.d1.events import PrepareProgress
+from d1tui.data.sqlsplit import (
+    Statement,
+    Token,
+    decoded_lines,
+    iter_tokens,
+    split_lines,
+    tokens,
+    value_tuples,
+)
+
+STATEMENT_LIMIT = 100_000
+ALLOWED_PRAGMAS = frozenset(
+    {
+        "table_list",
+        "table_info",
+        "table_xinfo",
+        "index_list",
+        "index_info",
+        "index_xinfo",
+        "quick_check",
+        "foreign_key_check",
+        "foreign_key_list",
+        "case_sensitive_like",
+        "ignore_check_constraints",
+        "legacy_alter_table",
+        "recursive_triggers",
+        "reverse_unordered_selects",
+        "foreign_keys",
+        "defer_foreign_keys",
+        "optimize",
+    }
+)
+_TRANSACTION = frozenset({"BEGIN", "COMMIT", "END", "SAVEPOINT", "RELEASE"})
+_FORBIDDEN = {
+    "ATTACH": "ATTACH is not allowed in D1",
+    "DETACH": "DETACH is not allowed in D1",
+    "VACUUM": "VACUUM is not allowed in D1",
+}
+_OFF = frozenset({"OFF", "0", "FALSE", "NO"})
+_PROGRESS_EVERY = 1 << 20
+
+Write = Callable[[bytes], object]
+
+
+@dataclass
+class DumpReport:
+    """What cleaning did: counts for the notes the CLI/TUI show, and rows per table for VERIFY.
+
+    ``rows`` counts the tuples of plain ``INSERT INTO t … VALUES`` statements per table; it is
+    emptied (``rows_known`` false) when the file also deletes, replaces or creates rows in ways
+    that cannot be counted without running it.
+    """
+
+    statements_in: int = 0
+    statements: int = 0
+    bytes_read: int = 0
+    bytes_written: int = 0
+    rows: dict[str, int] = field(default_factory=dict)
+    rows_known: bool = True
+    created_tables: list[str] = field(default_factory=list)
+    transaction_stripped: int = 0
+    internal_dropped: int = 0
+    pragmas_rewritten: int = 0
+    pragmas_dropped: int = 0
+    inserts_split: int = 0
+
+    @property
+    def total_rows(self) -> int:
+        """Rows inserted over all tables (when known)."""
+        return sum(self.rows.values())
+
+    def notes(self) -> list[str]:
+        """One line per kind of change made to the file, for the user."""
+        notes = []
+        if self.transaction_stripped:
+            notes.append(
+                f"removed {self.transaction_stripped} BEGIN/COMMIT/SAVEPOINT statement(s): "
+                "the import is one transaction already"
+            )
+        if self.pragmas_rewritten:
+            notes.append("PRAGMA foreign_keys=OFF → PRAGMA defer_foreign_keys=true")
+        if self.pragmas_dropped:
+            notes.append(f"dropped {self.pragmas_dropped} PRAGMA foreign_keys=ON (no effect)")
+        if self.internal_dropped:
+            notes.append(
+                f"dropped {self.internal_dropped} statement(s) on internal tables "
+                "(_cf_*, sqlite_sequence, sqlite_stat*)"
+            )
+        if self.inserts_split:
+            notes.append(
+                f"split {self.inserts_split} INSERT(s) over 100,000 bytes into smaller ones"
+            )
+        if not self.rows_known:
+            notes.append("row counts cannot be checked: the file does more than plain INSERTs")
+        return notes
+
+
+class _Cleaner:
+    """Applies the rules to one statement at a time and writes what survives."""
+
+    def __init__(self, path: Path, out: Write, report: DumpReport) -> None:
+        self.path, self.out, self.report = path, out, report
+        self.names: dict[str, str] = {}  # lower-case table name → first spelling
+        self.trigger_seen = False
+
+    def handle(self, st: Statement) -> None:
+        self.report.statements_in += 1
+        toks = tokens(st.text, 0, 12)
+        if not toks:
+            return
+        first = toks[0].value.upper() if not toks[0].quoted else ""
+        if toks[0].value == "." or first == "":
+            self._fail(st, "not an SQL statement (a sqlite3 shell command?)")
+        if first in _TRANSACTION:
+            self.report.transaction_stripped += 1
+            return
+        if first == "ROLLBACK":
+            self._fail(
+                st,
+                "ROLLBACK: the dump says its own changes must be undone "
+                "(sqlite3 .dump writes it when the database could not be read); make a new dump",
+            )
+        if first in _FORBIDDEN:
+            self._fail(st, _FORBIDDEN[first])
+        if first == "PRAGMA":
+            self._pragma(st, toks)
+            return
+        if first == "ANALYZE":
+            self.report.internal_dropped += 1
+            return
+        table = _target(toks)
+        if table is not None and _is_internal(table):
+            if table.lower().startswith("sqlite_") and first not in ("INSERT", "DELETE", "CREATE"):
+                self._fail(st, f"{table} belongs to SQLite and cannot be written")
+            self.report.internal_dropped += 1
+            return
+        if first in ("INSERT", "REPLACE"):
+            self._insert(st, toks, table)
+            return
+        self._account(first, toks, table)
+        self._emit(st.text)
+
+    def _pragma(self, st: Statement, toks: list[Token]) -> None:
+        i = 3 if len(toks) > 3 and toks[2].value == "." else 1
+        name = toks[i].value.lower() if len(toks) > i else ""
+        value = toks[i + 2].value.upper() if len(toks) > i + 2 else ""
+        if name not in ALLOWED_PRAGMAS:
+            hint = " (the dump holds virtual tables; D1 cannot import them this way)"
+            extra = hint if name == "writable_schema" else ""
+            self._fail(st, f"PRAGMA {name} is not allowed in D1{extra}")
+        if name == "foreign_keys" and len(toks) > i + 2:
+            if value in _OFF:
+                self.report.pragmas_rewritten += 1
+                self._emit("PRAGMA defer_foreign_keys=true;")
+            else:
+                self.report.pragmas_dropped += 1
+            return
+        self._emit(st.text)
+
+    def _insert(self, st: Statement, toks: list[Token], table: str | None) -> None:
+        plain = len(toks) > 2 and toks[0].is_word("INSERT") and toks[1].is_word("INTO")
+        values_at = _values_offset(st.text) if plain and table else None
+        spans = value_tuples(st.text, values_at) if values_at is not None else None
+        if table is None or spans is None:
+            self._account("INSERT", toks, table)
+            self._emit(st.text)
+            return
+        key = self.names.setdefault(table.lower(), table)
+        self.report.rows[key] = self.report.rows.get(key, 0) + len(spans)
+        if self.trigger_seen:
+            self.report.rows_known = False
+        text = st.text if st.text.endswith(";") else st.text + ";"
+        data = text.encode()
+        if len(data) <= STATEMENT_LIMIT:
+            self._write(data)
+            return
+        assert values_at is not None
+        self._split(st, text[:values_at], spans)
+
+    def _split(self, st: Statement, prefix: str, spans: list[tuple[int, int]]) -> None:
+        """Write the tuples of one over-long INSERT as several INSERTs under the limit."""
+        head = prefix.encode()
+        room = STATEMENT_LIMIT - len(head) - 1  # the ';'
+        batch: list[bytes] = []
+        used = 0
+        for a, b in spans:
+            row = st.text[a:b].encode()
+            if len(row) > room:
+                line = st.line + st.text.count("\n", 0, a)
+                self._fail(
+                    st,
+                    f"one row of this INSERT is {len(row):,} bytes: over D1's 100,000-byte "
+                    "statement limit; import that row from CSV/JSON (long values are appended "
+                    "in parts) or shorten it",
+                    line=line,
+                )
+            if batch and used + 1 + len(row) > room:
+                self._write(head + b",".join(batch) + b";")
+                batch, used = [], 0
+            used += len(row) + (1 if batch else 0)
+            batch.append(row)
+        if batch:
+            self._write(head + b",".join(batch) + b";")
+        self.report.inserts_split += 1
+
+    def _account(self, first: str, toks: list[Token], table: str | None) -> None:
+        """Keep ``rows`` honest: anything but plain INSERT…VALUES makes counts unknowable."""
+        if first == "CREATE":
+            kind = _create_kind(toks)
+            if kind == "TRIGGER":
+                self.trigger_seen = True
+            if kind == "TABLE" and table is not None:
+                if any(t.is_word("AS") for t in toks):
+                    self.report.rows_known = False
+                self.report.created_tables.append(table)
+            return
+        if first in ("SELECT", "EXPLAIN") or (first == "UPDATE" and not self.trigger_seen):
+            return
+        self.report.rows_known = False
+
+    def _emit(self, text: str) -> None:
+        data = (text if text.endswith(";") else text + ";").encode()
+        if len(data) > STATEMENT_LIMIT:
+            raise BadInputError(
+                f"statement of {len(data):,} bytes: over D1's 100,000-byte limit "
+                "(only multi-row INSERTs can be split)"
+            )
+        self._write(data)
+
+    def _write(self, data: bytes) -> None:
+        self.out(data + b"\n")
+        self.report.statements += 1
+        self.report.bytes_written += len(data) + 1
+
+    def _fail(self, st: Statement, detail: str, line: int | None = None) -> None:
+        where = Location(self.path, line=line or st.line, column=None if line else st.column)
+        raise BadInputError(detail, where=where)
+
+
+def _is_internal(table: str) -> bool:
+    low = table.lower()
+    return low.startswith("_cf_") or low.startswith("sqlite_")
+
+
+def _create_kind(toks: list[Token]) -> str:
+    for t in toks[1:4]:
+        if t.is_word("TABLE", "INDEX", "VIEW", "TRIGGER"):
+            return t.value.upper()
+    return ""
+
+
+def _name_after(toks: list[Token], i: int) -> str | None:
+    """The (possibly schema-qualified) name starting at ``toks[i]``; the schema is dropped."""
+    if i >= len(toks):
+        return None
+    if not toks[i].quoted and not (toks[i].value[:1].isalpha() or toks[i].value[:1] == "_"):
+        return None
+    if i + 2 < len(toks) and toks[i + 1].value == "." and not toks[i + 1].quoted:
+        return toks[i + 2].value
+    return toks[i].value
+
+
+def _target(toks: list[Token]) -> str | None:
+    """The table a statement writes (or an index/trigger is on); None when not found."""
+    first = toks[0].value.upper()
+    i = 1
+    if first in ("INSERT", "REPLACE"):
+        while i < len(toks) and not toks[i].is_word("INTO"):
+            i += 1
+        return _name_after(toks, i + 1)
+    if first == "DELETE":
+        return _name_after(toks, 2) if len(toks) > 1 and toks[1].is_word("FROM") else None
+    if first == "UPDATE":
+        if len(toks) > 2 and toks[1].is_word("OR"):
+            i = 3
+        return _name_after(toks, i)
+    if first in ("CREATE", "DROP"):
+        kind = _create_kind(toks)
+        at = next((k for k, t in enumerate(toks) if t.is_word(kind)), 0) + 1
+        if len(toks) > at + 1 and toks[at].is_word("IF"):
+            at += 3 if toks[at + 1].is_word("NOT") else 2
+        if kind == "INDEX" and first == "CREATE":
+            on = next((k for k, t in enumerate(toks) if t.is_word("ON")), -1)
+            return _name_after(toks, on + 1) if on > 0 else None
+        return _name_after(toks, at) if kind in ("TABLE", "VIEW", "INDEX") else None
+    return None
+
+
+def _values_offset(text: str) -> int | None:
+    """Offset just after the VALUES keyword of a plain INSERT, or None (SELECT, DEFAULT…)."""
+    depth = 0
+    for t in iter_tokens(text):
+        if t.value == "(" and not t.quoted:
+            depth += 1
+        elif t.value == ")" and not t.quoted:
+            depth -= 1
+        elif depth == 0 and t.is_word("VALUES"):
+            return t.end
+        elif depth == 0 and t.is_word("SELECT", "DEFAULT", "WITH"):
+            return None
+    return None
+
+
+def clean_statements(
+    statements: Iterable[Statement], out: Write, *, path: Path = Path("<sql>")
+) -> DumpReport:
+    """Clean already-split statements (see the module docstring) and write them to ``out``."""
+    report = DumpReport()
+    cleaner = _Cleaner(path, out, report)
+    for st in statements:
+        cleaner.handle(st)
+    _finish_counts(report)
+    return report
+
+
+def clean_dump(
+    path: Path,
+    out: Write,
+    *,
+    progress: Callable[[PrepareProgress], None] | None = None,
+    cancel: threading.Event | None = None,
+) -> DumpReport:
+    """Stream an SQL dump file through the cleaner into ``out`` (bytes); return what changed."""
+    report = DumpReport()
+    cleaner = _Cleaner(path, out, report)
+    total = path.stat().st_size
+    next_report = _PROGRESS_EVERY
+    with open(path, "rb") as f:
+        counted = _count_bytes(f, report)
+        for st in split_lines(decoded_lines(path, counted), path):
+            try:
+                cleaner.handle(st)
+            except BadInputError as exc:
+                if exc.where is None:
+                    exc.where = Location(path, line=st.line, column=st.column)
+                raise
+            if report.bytes_read >= next_report:
+                next_report = report.bytes_read + _PROGRESS_EVERY
+                if cancel is not None and cancel.is_set():
+                    raise ImportCancelledError("cancelled while preparing the SQL file")
+                if progress is not None:
+                    progress(_progress(report, total))
+    _finish_counts(report)
+    if progress is not None:
+        progress(_progress(report, total))
+    return report
+
+
+def _count_bytes(f: Iterable[bytes], report: DumpReport) -> Iterable[bytes]:
+    for line in f:
+        report.bytes_read += len(line)
+        yield line
+
+
+def _progress(report: DumpReport, total: int) -> PrepareProgress:
+    return PrepareProgress(
+        bytes_read=report.bytes_read,
+        total_bytes=total,
+        rows=report.total_rows,
+        statements=report.statements,
+        bytes_written=report.bytes_written,
+    )
+
+
+def _finish_counts(report: DumpReport) -> None:
+    if not report.rows_known:
+        report.rows = {}
