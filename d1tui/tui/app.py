@@ -1,0 +1,153 @@
+"""The d1tui app: routes the four steps, holds the session, global keys and palette commands."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any, ClassVar
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+
+from d1tui.config import Settings
+from d1tui.d1.client import D1Client
+from d1tui.d1.events import ImportFailed, ImportSucceeded
+from d1tui.d1.importer import ImportOptions
+from d1tui.local import make_client
+from d1tui.tui.screens.credentials import CredentialsScreen
+from d1tui.tui.screens.importing import ImportScreen
+from d1tui.tui.screens.preview import PreviewScreen
+from d1tui.tui.screens.source import SourceScreen
+from d1tui.tui.session import Session
+
+ClientFactory = Callable[[Settings], D1Client]
+
+
+class D1TuiApp(App[int]):
+    """Credentials → source and target → preview → import, on a stack of screens."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "d1tui"
+    SUB_TITLE = "Cloudflare D1 import"
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("ctrl+q", "quit", "quit", priority=True)]
+
+    def __init__(
+        self,
+        settings: Settings,
+        client_factory: ClientFactory = make_client,
+        *,
+        local_emulator: Any = None,
+        start_dir: Path | None = None,
+        log_dir: Path | None = None,
+        import_options: ImportOptions | None = None,
+    ) -> None:
+        super().__init__()
+        self.session = Session(settings)
+        self.client_factory = client_factory
+        self.local_emulator = local_emulator
+        self.start_dir = start_dir or Path.cwd()
+        self.log_dir = log_dir or Path.cwd()
+        self.import_options = import_options or ImportOptions()
+        self.last_outcome: ImportSucceeded | ImportFailed | None = None
+        self._client: D1Client | None = None
+        self._client_key: tuple[object, ...] | None = None
+
+    def on_mount(self) -> None:
+        """Start on the credentials screen."""
+        self.push_screen(CredentialsScreen())
+
+    def on_unmount(self) -> None:
+        """Close the HTTP client."""
+        if self._client is not None:
+            self._client.close()
+
+    def client_for(self, settings: Settings) -> D1Client:
+        """The client for these settings (a new one when account, token or URL changed)."""
+        token = settings.token.value
+        key = (settings.account_id.value, token.reveal() if token else "", settings.base_url.value)
+        if self._client is None or key != self._client_key:
+            if self._client is not None:
+                self._client.close()
+            self._client = self.client_factory(settings)
+            self._client_key = key
+        return self._client
+
+    def show_source(self) -> None:
+        """Step 2: what and where."""
+        self.push_screen(SourceScreen())
+
+    def show_preview(self) -> None:
+        """Step 3: what will be sent."""
+        self.push_screen(PreviewScreen())
+
+    def show_import(self) -> None:
+        """Step 4: the live panel."""
+        self.push_screen(ImportScreen())
+
+    def new_import(self) -> None:
+        """Back to the source screen, with fresh table counts."""
+        self.session.prepared = None
+        stack = self.screen_stack
+        sources = [i for i, s in enumerate(stack) if isinstance(s, SourceScreen)]
+        if not sources:
+            self.show_source()
+            return
+        for _ in range(len(stack) - 1 - sources[-1]):
+            self.pop_screen()
+        source = stack[sources[-1]]
+        assert isinstance(source, SourceScreen)
+        source.reload_tables()
+
+    def _on_screen(self, kind: type[Screen[Any]], action: str) -> Callable[[], None]:
+        def run() -> None:
+            if isinstance(self.screen, kind):
+                getattr(self.screen, action)()
+            else:
+                self.notify(f"not available on this screen ({action.removeprefix('action_')})")
+
+        return run
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """The palette: the flow's main actions next to Textual's own (theme, keys, quit)."""
+        yield from super().get_system_commands(screen)
+        if isinstance(screen, CredentialsScreen):
+            yield SystemCommand(
+                "Verify token", "Check the API token and list databases", screen.action_verify
+            )
+            yield SystemCommand("Reveal token", "Show or mask the token", screen.action_reveal)
+        if isinstance(screen, PreviewScreen):
+            yield SystemCommand("Start import", "Confirm, then import", screen.action_start_import)
+            yield SystemCommand(
+                "Regenerate fake rows", "New seed for fake rows", screen.action_regenerate
+            )
+        if isinstance(screen, ImportScreen):
+            yield SystemCommand("Cancel import", "Stop and roll back", screen.action_cancel_import)
+            yield SystemCommand(
+                "Save log", "Write the import log to a file", screen.action_save_log
+            )
+            yield SystemCommand("New import", "Import another file", screen.action_new_import)
+
+
+def make_app(
+    settings: Settings,
+    client_factory: ClientFactory = make_client,
+    *,
+    local_emulator: Any = None,
+    **options: Any,
+) -> D1TuiApp:
+    """Build the app; the CLI, the tests and the screenshot script all come through here."""
+    return D1TuiApp(settings, client_factory, local_emulator=local_emulator, **options)
+
+
+def run_app(
+    settings: Settings,
+    client_factory: ClientFactory = make_client,
+    *,
+    local_emulator: Any = None,
+    **options: Any,
+) -> int:
+    """Run the app in the terminal; returns the process exit code."""
+    app = make_app(settings, client_factory, local_emulator=local_emulator, **options)
+    result = app.run()
+    return int(result or app.return_code or 0)

@@ -1,0 +1,220 @@
+"""Step 1: account, token and database — each with where it came from; verify; pick."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Button, Checkbox, Footer, Input, Label, Static
+
+from d1tui.config import Settings, Sourced
+from d1tui.profile import save_profile
+from d1tui.d1.client import D1Client, DatabaseInfo, TokenStatus
+from d1tui.d1.secret import Secret
+from d1tui.tui.screens.base import FlowScreen
+from d1tui.tui.widgets.database_picker import DatabasePicker
+from d1tui.tui.widgets.error_panel import ErrorPanel
+from d1tui.tui.widgets.top_bar import TopBar
+
+TYPED = "typed here"
+
+
+def _from(source: str) -> str:
+    return "not set" if source == "not set" else f"from {source}"
+
+
+class CredentialsScreen(FlowScreen):
+    """Account id, API token (masked), verify, then the database picker."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+v", "verify", "verify", priority=True),
+        Binding("ctrl+r", "reveal", "reveal token", priority=True),
+        Binding("ctrl+n", "continue", "continue", priority=True),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.verified: TokenStatus | None = None
+
+    def compose(self) -> ComposeResult:
+        """Fields with their sources, the verify line, the picker, remember."""
+        settings = self.session.settings
+        yield TopBar("Cloudflare D1 import", local=settings.local, target=_host(settings))
+        with Vertical(id="connect", classes="panel") as panel:
+            panel.border_title = "Connect"
+            with Horizontal(classes="field"):
+                yield Label("Account ID", classes="field-label")
+                yield Input(
+                    settings.account_id.value or "",
+                    placeholder="32 hex characters",
+                    id="account",
+                    compact=True,
+                )
+                yield Static(_from(settings.account_id.source), id="account-source", classes="src")
+            with Horizontal(classes="field"):
+                yield Label("API token", classes="field-label")
+                token = settings.token.value
+                yield Input(
+                    token.reveal() if token else "",
+                    placeholder="a token with Account › D1 › Edit",
+                    password=True,
+                    id="token",
+                    compact=True,
+                )
+                yield Static(_from(settings.token.source), id="token-source", classes="src")
+            with Horizontal(classes="field"):
+                yield Label("", classes="field-label")
+                yield Button("Verify", id="verify", variant="primary", compact=True)
+                yield Static("not verified yet · ^v verify · ^r reveal", id="verify-status")
+            yield ErrorPanel(id="error")
+            with Horizontal(classes="field", id="database-line"):
+                yield Label("Database", classes="field-label")
+                yield Static(self._database_hint(), id="database-source", classes="src")
+            yield DatabasePicker(id="picker")
+            with Horizontal(classes="field"):
+                yield Checkbox(
+                    "remember (token goes to the system keyring)", id="remember", compact=True
+                )
+                yield Button(
+                    "Continue", id="continue", variant="success", disabled=True, compact=True
+                )
+        yield Footer()
+
+    def _database_hint(self) -> str:
+        database = self.session.settings.database
+        if database.value:
+            return f"{database.value} {_from(database.source)} · verify to list databases"
+        return "verify to list the account's databases"
+
+    def on_mount(self) -> None:
+        """Start in the first empty field, or on Verify when everything is filled."""
+        for field_id in ("account", "token"):
+            if not self.query_one(f"#{field_id}", Input).value:
+                self.query_one(f"#{field_id}", Input).focus()
+                return
+        self.query_one("#verify", Button).focus()
+
+    def settings_from_fields(self) -> Settings:
+        """The settings as typed: a changed field is sourced "typed here"."""
+        settings = self.session.settings
+        account = self.query_one("#account", Input).value.strip()
+        token = self.query_one("#token", Input).value.strip()
+        if account != (settings.account_id.value or ""):
+            settings = replace(settings, account_id=Sourced(account or None, TYPED))
+        old = settings.token.value.reveal() if settings.token.value else ""
+        if token != old:
+            settings = replace(settings, token=Sourced(Secret(token) if token else None, TYPED))
+        return settings
+
+    @on(Input.Submitted, "#account")
+    def _account_entered(self) -> None:
+        self.query_one("#token", Input).focus()
+
+    @on(Input.Submitted, "#token")
+    @on(Button.Pressed, "#verify")
+    def action_verify(self) -> None:
+        """Check the token and list the databases (in a worker)."""
+        settings = self.settings_from_fields()
+        self.session.settings = settings
+        for field_id, sourced in (("account", settings.account_id), ("token", settings.token)):
+            self.query_one(f"#{field_id}-source", Static).update(_from(sourced.source))
+        self.query_one(ErrorPanel).clear()
+        self.verified = None
+        self.query_one("#continue", Button).disabled = True
+        if not settings.account_id.value or not settings.token.value:
+            self._status("✘ enter the account id and the API token first", ok=False)
+            return
+        self._status("… verifying the token", ok=None)
+        self.run_verify(self.d1app.client_for(settings))
+
+    @work(
+        thread=True,
+        exclusive=True,
+        exit_on_error=False,
+        group="credentials",
+        name="verify",
+        description="verify the API token and list databases",
+    )
+    def run_verify(self, client: D1Client) -> tuple[TokenStatus, list[DatabaseInfo]]:
+        """Token status, then (when it is active) every database of the account."""
+        status = client.verify_token()
+        if status.status != "active":
+            return status, []
+        return status, client.list_databases()
+
+    def verify_done(self, result: tuple[TokenStatus, list[DatabaseInfo]]) -> None:
+        """Show the token status and fill the picker."""
+        status, databases = result
+        if status.status != "active":
+            self._status(f"✘ token {status.status} · {status.message or 'create a new one'}", False)
+            return
+        self.verified = status
+        expiry = f"expires {status.expires_on}" if status.expires_on else "no expiry"
+        self._status(f"✔ token active · {expiry} · {len(databases)} databases", ok=True)
+        picker = self.query_one(DatabasePicker)
+        picker.set_databases(databases, preferred=self.session.settings.database.value)
+        self.query_one("#database-source", Static).update(
+            "pick one: ↑↓ and enter · type to filter" if databases else "no databases yet"
+        )
+        self.query_one("#continue", Button).disabled = not databases
+        if databases:
+            self.query_one("#db-table").focus()
+
+    def worker_failed(self, name: str, error: BaseException) -> None:
+        """A failed verify clears the status line and shows the error inline."""
+        if name == "verify":
+            self._status("✘ not verified", ok=False)
+        super().worker_failed(name, error)
+
+    def _status(self, message: str, ok: bool | None) -> None:
+        theme = self.app.theme_variables
+        colour = {True: theme.get("success"), False: theme.get("error"), None: None}[ok]
+        self.query_one("#verify-status", Static).update(Text(message, style=colour or ""))
+
+    def action_reveal(self) -> None:
+        """Show or mask the token."""
+        token = self.query_one("#token", Input)
+        token.password = not token.password
+
+    @on(DatabasePicker.Picked)
+    def _picked(self, event: DatabasePicker.Picked) -> None:
+        self.choose(event.database)
+
+    @on(Button.Pressed, "#continue")
+    def action_continue(self) -> None:
+        """Go on with the highlighted database."""
+        database = self.query_one(DatabasePicker).highlighted
+        if self.verified is None or database is None:
+            self.notify("verify the token and pick a database first", severity="warning")
+            return
+        self.choose(database)
+
+    def choose(self, database: DatabaseInfo) -> None:
+        """Keep the database (and the profile, when asked) and go to the source screen."""
+        if self.verified is None:
+            return
+        settings = self.session.settings
+        if settings.database.value not in (database.uuid, database.name):
+            settings = replace(settings, database=Sourced(database.name, "picked here"))
+        self.session.settings = settings
+        self.session.database = database
+        if self.query_one("#remember", Checkbox).value and not settings.local:
+            self.remember(settings)
+        self.d1app.show_source()
+
+    @work(thread=True, exit_on_error=False, name="remember", description="save the profile")
+    def remember(self, settings: Settings) -> str:
+        """Save the profile (the token into the system keyring)."""
+        path = save_profile(settings, remember_token=True)
+        self.app.notify(f"profile saved to {path}", title="remember")
+        return str(path)
+
+
+def _host(settings: Settings) -> str:
+    url = settings.base_url.value or ""
+    return url.split("//", 1)[-1].split("/", 1)[0]

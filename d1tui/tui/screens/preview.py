@@ -1,0 +1,284 @@
+"""Step 3: the first rows with types and mapping, warnings, the first SQL, and the totals."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+from typing import Any, ClassVar
+
+from rich.syntax import Syntax
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widgets import DataTable, Footer, Input, Label, ProgressBar, Static
+from textual.worker import get_current_worker
+
+from d1tui.d1.client import D1Client
+from d1tui.d1.events import PrepareProgress
+from d1tui.d1.prepared import PreparedImport
+from d1tui.data.prepare import FakeSpec, Target, prepare_fake, prepare_file
+from d1tui.data.preview import Preview, preview_fake, preview_file
+from d1tui.tui.messages import PrepareProgressed
+from d1tui.tui.screens.base import FlowScreen
+from d1tui.tui.screens.dialogs import confirm_import
+from d1tui.tui.session import Source, TargetChoice
+from d1tui.tui.target import build_target
+from d1tui.tui.units import human_bytes
+from d1tui.tui.widgets.error_panel import ErrorPanel
+from d1tui.tui.widgets.top_bar import TopBar
+
+SQL_SHOWN = 1500  # characters of the first statement shown
+
+
+def mapped_to(mapping: Any, column: str) -> str | None:
+    """The target column a source column maps to, whatever shape the mapping has."""
+    if mapping is None:
+        return None
+    for attribute in ("target_for", "get"):
+        method = getattr(mapping, attribute, None)
+        if callable(method):
+            value = method(column)
+            return None if value is None else str(value)
+    pairs = getattr(mapping, "pairs", None) or getattr(mapping, "columns", None)
+    if isinstance(pairs, dict):
+        value = pairs.get(column)
+        return None if value is None else str(value)
+    return None
+
+
+def cell(value: object) -> str:
+    """How one value looks in the preview table."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bytes):
+        return f"<{len(value)} bytes>"
+    text = str(value)
+    return text if len(text) <= 40 else text[:39] + "…"
+
+
+class PreviewScreen(FlowScreen):
+    """What will be sent, before anything is."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "start_import", "import", priority=True),
+        Binding("ctrl+n", "start_import", "import", show=False, priority=True),
+        Binding("r", "regenerate", "regenerate"),
+        Binding("ctrl+g", "regenerate", "regenerate", show=False, priority=True),
+        Binding("escape", "back", "back"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.preview: Preview | None = None
+        self.prepared: PreparedImport | None = None
+
+    def compose(self) -> ComposeResult:
+        """Rows, warnings, SQL, totals."""
+        session = self.session
+        choice = session.target_choice
+        yield TopBar(f"preview · {session.database_label}", local=session.settings.local)
+        with Vertical(id="preview", classes="panel") as panel:
+            if choice is not None:
+                kind = "new table" if choice.create else "existing table"
+                panel.border_title = f'{session.source.label} → "{choice.table}" ({kind})'
+            yield DataTable(id="rows", zebra_stripes=True, header_height=2)
+            with Horizontal(id="fake-controls", classes="field"):
+                yield Label("rows", classes="field-label")
+                yield Input(id="rows-count", type="integer", compact=True)
+                yield Static("r / ^g: new seed · enter here: this many rows", classes="src")
+            yield Static("", id="warnings")
+            with VerticalScroll(id="sql-box") as box:
+                box.border_title = "SQL · statement 1"
+                yield Static("…", id="sql")
+            yield ErrorPanel(id="error")
+            with Horizontal(id="totals-line"):
+                yield Static("preparing …", id="totals")
+                yield ProgressBar(id="prepare-bar", show_eta=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        """Show the fake-row controls when generating, then start the preview."""
+        fake = self.session.source.fake
+        self.query_one("#fake-controls").display = fake is not None
+        if fake is not None:
+            self.query_one("#rows-count", Input).value = str(fake.rows)
+        self.query_one("#rows", DataTable).focus()
+        self.refresh_preview()
+
+    def refresh_preview(self) -> None:
+        """(Re)build the preview, then the full SQL file."""
+        self._drop_prepared()
+        self.query_one(ErrorPanel).clear()
+        self.query_one("#totals", Static).update("reading …")
+        database = self.session.database
+        choice = self.session.target_choice
+        if database is None or choice is None:
+            return
+        client = self.d1app.client_for(self.session.settings)
+        self.load_preview(client, database.uuid, choice, self.session.source)
+
+    @work(
+        thread=True,
+        exclusive=True,
+        exit_on_error=False,
+        group="preview",
+        name="preview",
+        description="read the first rows",
+    )
+    def load_preview(
+        self, client: D1Client, database_id: str, choice: TargetChoice, source: Source
+    ) -> tuple[Target, Preview]:
+        """Target (with current max ids) and the first rows; never reads the whole file."""
+        target = build_target(client, database_id, choice)
+        if source.fake is not None:
+            return target, preview_fake(source.fake, target)
+        assert source.path is not None and source.options is not None
+        return target, preview_file(source.path, source.options, target)
+
+    def preview_done(self, result: tuple[Target, Preview]) -> None:
+        """Fill the table, warnings and SQL; start preparing the whole file."""
+        target, preview = result
+        self.session.target = target
+        self.preview = preview
+        table = self.query_one("#rows", DataTable)
+        table.clear(columns=True)
+        for index, column in enumerate(preview.schema.columns):
+            kind = (column.type or "ANY") + (" pk" if column.pk else "")
+            dest = mapped_to(preview.mapping, column.name)
+            if dest and dest != column.name:
+                kind += f" → {dest}"
+            table.add_column(Text(f"{column.name}\n{kind}"), key=f"c{index}")
+        table.add_rows([cell(v) for v in row] for row in preview.rows[:50])
+        warnings = self.query_one("#warnings", Static)
+        if preview.warnings:
+            warnings.update(Text("\n".join(f"⚠ {w}" for w in preview.warnings)))
+        warnings.display = bool(preview.warnings)
+        sql = preview.first_sql
+        if len(sql) > SQL_SHOWN:
+            sql = sql[:SQL_SHOWN] + " …"
+        self.query_one("#sql", Static).update(
+            Syntax(sql, "sql", word_wrap=True, theme="ansi_dark", background_color="default")
+        )
+        self.query_one("#totals", Static).update("preparing the SQL file …")
+        self.run_prepare(self.session.source, target)
+
+    @work(
+        thread=True,
+        exclusive=True,
+        exit_on_error=False,
+        group="prepare",
+        name="prepare",
+        description="write the SQL file",
+    )
+    def run_prepare(self, source: Source, target: Target) -> tuple[PreparedImport, float]:
+        """Write the whole SQL file, posting progress about ten times a second."""
+        cancel = get_current_worker().cancelled_event
+        started = time.monotonic()
+        if source.fake is not None:
+            items = prepare_fake(source.fake, target, cancel=cancel)
+        else:
+            assert source.path is not None and source.options is not None
+            items = prepare_file(source.path, source.options, target, cancel=cancel)
+        last_post = 0.0
+        prepared: PreparedImport | None = None
+        for item in items:
+            if isinstance(item, PrepareProgress):
+                now = time.monotonic()
+                if now - last_post >= 0.1:
+                    last_post = now
+                    self.post_message(PrepareProgressed(item))
+            else:
+                prepared = item
+        if prepared is None:
+            raise RuntimeError("preparing produced no SQL file")
+        return prepared, time.monotonic() - started
+
+    def on_prepare_progressed(self, message: PrepareProgressed) -> None:
+        """Advance the totals line and the bar."""
+        p = message.progress
+        self.query_one("#totals", Static).update(
+            f"{p.rows:,} rows · {p.statements:,} statements · {human_bytes(p.bytes_written)}"
+        )
+        self.query_one("#prepare-bar", ProgressBar).update(
+            total=p.total_bytes, progress=p.bytes_read
+        )
+
+    def prepare_done(self, result: tuple[PreparedImport, float]) -> None:
+        """Keep the SQL file for the import and show the totals."""
+        prepared, took = result
+        self.prepared = prepared
+        self.session.prepared = prepared
+        self.session.prepare_seconds = took
+        self.query_one("#sql-box").border_title = f"SQL · statement 1 of {prepared.statements:,}"
+        self.query_one("#totals", Static).update(
+            f"✔ {prepared.total_rows:,} rows · {prepared.statements:,} statements · "
+            f"{human_bytes(prepared.size)} · enter to import"
+        )
+        bar = self.query_one("#prepare-bar", ProgressBar)
+        bar.update(total=max(prepared.size, 1), progress=max(prepared.size, 1))
+
+    def worker_failed(self, name: str, error: BaseException) -> None:
+        """A bad file: say where, and that nothing was sent."""
+        self.query_one("#totals", Static).update("✘ nothing was sent")
+        super().worker_failed(name, error)
+
+    def _drop_prepared(self) -> None:
+        prepared = self.prepared
+        self.prepared = None
+        self.session.prepared = None
+        if prepared is not None and prepared.temporary:
+            prepared.path.unlink(missing_ok=True)
+
+    def action_regenerate(self) -> None:
+        """New fake rows: a new seed (and the row count typed)."""
+        fake = self.session.source.fake
+        if fake is None:
+            self.notify("regenerate is for fake rows", severity="warning")
+            return
+        try:
+            rows = int(self.query_one("#rows-count", Input).value)
+        except ValueError:
+            rows = fake.rows
+        seed = fake.seed + 1 if rows == fake.rows else fake.seed
+        self.session.source = replace(self.session.source, fake=FakeSpec(rows, seed, fake.locale))
+        self.query_one("#preview").border_title = (
+            f'{self.session.source.label} → "{self.session.target_choice.table}"'
+            if self.session.target_choice
+            else ""
+        )
+        self.refresh_preview()
+
+    @on(Input.Submitted, "#rows-count")
+    def _rows_entered(self) -> None:
+        self.action_regenerate()
+
+    def action_start_import(self) -> None:
+        """Ask first (the database is unavailable while importing), then import."""
+        if isinstance(self.focused, Input) and self.focused.id == "rows-count":
+            self.action_regenerate()
+            return
+        prepared = self.prepared
+        if prepared is None:
+            self.notify("the SQL file is not ready yet", severity="warning")
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.d1app.show_import()
+
+        self.app.push_screen(
+            confirm_import(
+                self.session.database_label,
+                prepared.total_rows,
+                prepared.statements,
+                human_bytes(prepared.size),
+            ),
+            answered,
+        )
+
+    def action_back(self) -> None:
+        """Back to the source (the SQL file is dropped)."""
+        self._drop_prepared()
+        self.app.pop_screen()

@@ -1,0 +1,323 @@
+"""Step 2: what to import (a file, or fake rows) and into which table."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.widgets import (
+    Button,
+    DataTable,
+    DirectoryTree,
+    Footer,
+    Input,
+    Label,
+    RadioButton,
+    RadioSet,
+    Static,
+)
+
+from d1tui.d1.client import D1Client, TableInfo
+from d1tui.data.formats import FileFacts, ReadOptions, detect
+from d1tui.data.prepare import FakeSpec
+from d1tui.tui.screens.base import FlowScreen
+from d1tui.tui.session import Source, TargetChoice
+from d1tui.tui.units import human_bytes
+from d1tui.tui.widgets.error_panel import ErrorPanel
+from d1tui.tui.widgets.file_browser import DataFileTree
+from d1tui.tui.widgets.top_bar import TopBar
+
+
+def table_name_for(path: Path) -> str:
+    """A table name from a file name: ``My Data-2024.csv`` → ``my_data_2024``."""
+    name = re.sub(r"\W+", "_", path.stem).strip("_").lower() or "imported"
+    return f"t_{name}" if name[0].isdigit() else name
+
+
+def column_summary(table: TableInfo) -> str:
+    """``id INTEGER PRIMARY KEY · text TEXT …`` for the selected table."""
+    parts = []
+    for column in table.columns:
+        flags = " PRIMARY KEY" if column.pk else ""
+        flags += " NOT NULL" if column.notnull and not column.pk else ""
+        parts.append(f"{column.name} {column.type or 'ANY'}{flags}")
+    return "\n".join(parts)
+
+
+class SourceScreen(FlowScreen):
+    """File browser or fake-row settings on the left; target table on the right."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+n", "continue", "continue", priority=True),
+        Binding("ctrl+f", "toggle_source", "file/fake", priority=True),
+        Binding("ctrl+e", "toggle_target", "existing/new", priority=True),
+        Binding("escape", "back", "back"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tables: list[TableInfo] = []
+        self.facts: FileFacts | None = None
+        self._auto_name = ""
+
+    def compose(self) -> ComposeResult:
+        """Source pane and target pane side by side, then Continue."""
+        settings = self.session.settings
+        yield TopBar(f"source and target · {self.session.database_label}", local=settings.local)
+        with Horizontal(id="panes"):
+            with Vertical(id="source-pane", classes="panel") as left:
+                left.border_title = "Source"
+                with RadioSet(id="mode", compact=True):
+                    yield RadioButton("file", value=True, id="mode-file")
+                    yield RadioButton("fake rows", id="mode-fake")
+                with Vertical(id="file-box"):
+                    yield Input(placeholder="path: type or paste", id="path", compact=True)
+                    yield DataFileTree(self.d1app.start_dir, id="tree")
+                    yield Static("pick a file or type its path", id="facts")
+                with Vertical(id="fake-box"):
+                    for label, field_id, value, kind in (
+                        ("rows", "rows", "500", "integer"),
+                        ("seed", "seed", "42", "integer"),
+                        ("locale", "locale", "en_US", "text"),
+                    ):
+                        with Horizontal(classes="field"):
+                            yield Label(label, classes="field-label")
+                            yield Input(value, id=field_id, type=kind, compact=True)  # type: ignore[arg-type]
+                    yield Static("the target table defines the columns", classes="src")
+            with Vertical(id="target-pane", classes="panel") as right:
+                right.border_title = f"Target table in {self.session.database_label}"
+                with RadioSet(id="target-mode", compact=True):
+                    yield RadioButton("existing", id="target-existing")
+                    yield RadioButton("new", value=True, id="target-new")
+                yield Input(placeholder="new table name", id="new-name", compact=True)
+                table: DataTable[str] = DataTable(cursor_type="row", id="tables")
+                table.add_column("table", key="name")
+                table.add_column("rows", key="rows")
+                table.add_column("columns", key="columns")
+                yield table
+                yield Static("loading tables …", id="columns")
+                yield ErrorPanel(id="error")
+        with Horizontal(id="actions"):
+            yield Button("Back", id="back", compact=True)
+            yield Button("Continue", id="continue", variant="success", compact=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        """Load the tables and fill in what an earlier visit chose."""
+        self.query_one("#fake-box").display = False
+        self.reload_tables()
+        source = self.session.source
+        if source.fake is not None:
+            self.query_one("#mode-fake", RadioButton).value = True
+            self.query_one("#rows", Input).value = str(source.fake.rows)
+        elif source.path is not None:
+            self.query_one("#path", Input).value = str(source.path)
+        self.query_one("#path", Input).focus()
+
+    def reload_tables(self) -> None:
+        """List the target database's tables again (row counts change with each import)."""
+        database = self.session.database
+        if database is not None:
+            self.query_one("#columns", Static).update("loading tables …")
+            self.load_tables(self.d1app.client_for(self.session.settings), database.uuid)
+
+    @work(
+        thread=True,
+        exclusive=True,
+        exit_on_error=False,
+        group="tables",
+        name="tables",
+        description="list the database's tables",
+    )
+    def load_tables(self, client: D1Client, database_id: str) -> list[TableInfo]:
+        """Tables of the target database (``_cf_*`` and ``sqlite_*`` are hidden by the client)."""
+        return client.list_tables(database_id)
+
+    def tables_done(self, tables: list[TableInfo]) -> None:
+        """Fill the table list; prefer an existing table when generating fake rows."""
+        self.tables = [t for t in tables if not t.name.startswith(("_cf_", "sqlite_"))]
+        self.session.tables_before = self.tables
+        table = self.query_one("#tables", DataTable)
+        table.clear()
+        for info in self.tables:
+            columns = ", ".join(c.name for c in info.columns)
+            rows = "?" if info.rows is None else f"{info.rows:,}"
+            table.add_row(info.name, rows, columns, key=info.name)
+        choice = self.session.target_choice
+        if choice is not None and not choice.create:
+            self._select_table(choice.table)
+        elif choice is not None:
+            self.query_one("#new-name", Input).value = choice.table
+        elif self.query_one("#mode-fake", RadioButton).value and self.tables:
+            self.query_one("#target-existing", RadioButton).value = True
+        self._show_columns()
+
+    def _select_table(self, name: str) -> None:
+        for index, info in enumerate(self.tables):
+            if info.name == name:
+                self.query_one("#tables", DataTable).move_cursor(row=index)
+                self.query_one("#target-existing", RadioButton).value = True
+
+    @property
+    def selected_table(self) -> TableInfo | None:
+        """The existing table under the cursor."""
+        row = self.query_one("#tables", DataTable).cursor_row
+        return self.tables[row] if 0 <= row < len(self.tables) else None
+
+    def _show_columns(self) -> None:
+        columns = self.query_one("#columns", Static)
+        if self.query_one("#target-new", RadioButton).value:
+            columns.update("a new table: columns come from the source")
+        elif (info := self.selected_table) is not None:
+            columns.update(f"columns of {info.name}:\n{column_summary(info)}")
+        else:
+            columns.update("no tables yet: choose new")
+
+    @on(DataTable.RowHighlighted, "#tables")
+    def _table_highlighted(self) -> None:
+        self._show_columns()
+
+    @on(DataTable.RowSelected, "#tables")
+    def _table_selected(self) -> None:
+        self.query_one("#target-existing", RadioButton).value = True
+        self._show_columns()
+
+    @on(RadioSet.Changed, "#mode")
+    def _mode_changed(self) -> None:
+        fake = self.query_one("#mode-fake", RadioButton).value
+        self.query_one("#file-box").display = not fake
+        self.query_one("#fake-box").display = fake
+        if fake and self.tables and not self.query_one("#new-name", Input).value:
+            self.query_one("#target-existing", RadioButton).value = True
+
+    @on(RadioSet.Changed, "#target-mode")
+    def _target_mode_changed(self) -> None:
+        self.query_one("#new-name", Input).disabled = not self.query_one(
+            "#target-new", RadioButton
+        ).value
+        self._show_columns()
+
+    def action_toggle_source(self) -> None:
+        """Switch between a file and fake rows."""
+        fake = self.query_one("#mode-fake", RadioButton)
+        if fake.value:
+            self.query_one("#mode-file", RadioButton).value = True
+        else:
+            fake.value = True
+
+    def action_toggle_target(self) -> None:
+        """Switch between an existing table and a new one."""
+        new = self.query_one("#target-new", RadioButton)
+        if new.value:
+            self.query_one("#target-existing", RadioButton).value = True
+            self.query_one("#tables").focus()
+        else:
+            new.value = True
+            self.query_one("#new-name").focus()
+
+    @on(DirectoryTree.FileSelected, "#tree")
+    def _file_selected(self, event: DirectoryTree.FileSelected) -> None:
+        self.query_one("#path", Input).value = str(event.path)
+
+    @on(Input.Changed, "#path")
+    def _path_changed(self, event: Input.Changed) -> None:
+        text = event.value.strip()
+        self.facts = None
+        if not text:
+            self.query_one("#facts", Static).update("pick a file or type its path")
+            return
+        path = Path(text).expanduser()
+        new_name = self.query_one("#new-name", Input)
+        if not new_name.value or new_name.value == self._auto_name:
+            self._auto_name = table_name_for(path)
+            new_name.value = self._auto_name
+        self.query_one("#facts", Static).update("…")
+        self.detect_file(path)
+
+    @work(
+        thread=True,
+        exclusive=True,
+        exit_on_error=False,
+        group="facts",
+        name="facts",
+        description="detect the file's format",
+    )
+    def detect_file(self, path: Path) -> FileFacts | str:
+        """Format, encoding, delimiter of the file (reads only its head)."""
+        if not path.is_file():
+            return f"no such file: {path}"
+        return detect(path, ReadOptions())
+
+    def facts_done(self, facts: FileFacts | str) -> None:
+        """Show the detected facts (or why there are none)."""
+        line = self.query_one("#facts", Static)
+        if isinstance(facts, str):
+            line.update(facts)
+            return
+        self.facts = facts
+        line.update(f"{facts.summary} · {human_bytes(facts.size)}")
+
+    def worker_failed(self, name: str, error: BaseException) -> None:
+        """Detection errors go on the facts line; the rest into the error panel."""
+        if name == "facts":
+            self.query_one("#facts", Static).update(f"✘ {error}")
+            return
+        super().worker_failed(name, error)
+
+    def action_back(self) -> None:
+        """Back to the credentials."""
+        self.app.pop_screen()
+
+    @on(Button.Pressed, "#back")
+    def _back_pressed(self) -> None:
+        self.action_back()
+
+    @on(Button.Pressed, "#continue")
+    def action_continue(self) -> None:
+        """Check the choices, keep them in the session and go to the preview."""
+        source = self._source()
+        target = self._target()
+        if source is None or target is None:
+            return
+        self.session.source = source
+        self.session.target_choice = target
+        self.d1app.show_preview()
+
+    def _source(self) -> Source | None:
+        if self.query_one("#mode-fake", RadioButton).value:
+            try:
+                rows = int(self.query_one("#rows", Input).value)
+                seed = int(self.query_one("#seed", Input).value or "0")
+            except ValueError:
+                self.notify("rows and seed must be whole numbers", severity="error")
+                return None
+            if rows <= 0:
+                self.notify("rows must be at least 1", severity="error")
+                return None
+            locale = self.query_one("#locale", Input).value.strip() or "en_US"
+            return Source(fake=FakeSpec(rows=rows, seed=seed, locale=locale))
+        text = self.query_one("#path", Input).value.strip()
+        path = Path(text).expanduser() if text else None
+        if path is None or not path.is_file():
+            self.notify("pick a file to import (or switch to fake rows)", severity="error")
+            return None
+        return Source(path=path.resolve(), options=ReadOptions())
+
+    def _target(self) -> TargetChoice | None:
+        if self.query_one("#target-new", RadioButton).value:
+            name = self.query_one("#new-name", Input).value.strip()
+            if not name:
+                self.notify("name the new table", severity="error")
+                return None
+            existing = next((t for t in self.tables if t.name == name), None)
+            return TargetChoice(table=name, create=existing is None, existing=existing)
+        info = self.selected_table
+        if info is None:
+            self.notify("pick a table, or choose new", severity="error")
+            return None
+        return TargetChoice(table=info.name, create=False, existing=info)

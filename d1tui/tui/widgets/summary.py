@@ -1,0 +1,72 @@
+"""The end of an import: what the service reports, verified counts, and how to undo."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import Static
+
+from d1tui.d1.events import DatabaseState, ImportFailed, ImportSucceeded, TableCount
+from d1tui.tui.units import human_bytes
+from d1tui.tui.widgets.error_panel import describe_error
+
+_STATE_WORDS = {
+    DatabaseState.UNCHANGED: "unchanged (checked by query) ✔",
+    DatabaseState.ROLLED_BACK: "rolled back (the service says so; not checked)",
+    DatabaseState.NOT_STARTED: "untouched: nothing reached the database ✔",
+    DatabaseState.CHANGED: "CHANGED: row counts differ from before ✘",
+    DatabaseState.UNKNOWN: "unknown: it could not be checked",
+}
+
+
+def count_line(count: TableCount) -> str:
+    """``"t": 0 → 10 rows (expected +10) ✔`` for one table."""
+    before = "?" if count.before is None else f"{count.before:,}"
+    after = "?" if count.after is None else f"{count.after:,}"
+    expected = "" if count.expected is None else f" (expected +{count.expected:,})"
+    mark = {True: " ✔", False: " ✘", None: ""}[count.ok]
+    return f'"{count.table}": {before} → {after} rows{expected}{mark}'
+
+
+def success_lines(event: ImportSucceeded, database: str) -> list[str]:
+    """The summary of a completed import, as plain lines."""
+    lines = [
+        f"✔ {event.num_queries:,} queries in {event.duration_ms / 1000:.2f} s"
+        f" · {event.rows_written:,} rows written · {event.rows_read:,} read"
+        f" · database {human_bytes(event.size_after)}"
+    ]
+    lines += [count_line(c) for c in event.counts]
+    if event.final_bookmark:
+        lines.append(f"bookmark after: {event.final_bookmark}")
+    if event.at_bookmark:
+        lines.append("undo: wrangler d1 time-travel restore")
+        lines.append(f"  {database} --bookmark={event.at_bookmark}")
+    return lines
+
+
+def failure_lines(event: ImportFailed) -> list[str]:
+    """The summary of a failed or cancelled import, as plain lines."""
+    lines = [f"✘ failed at {event.stage.value}", *describe_error(event.error).plain.splitlines()]
+    lines.append(f"database: {_STATE_WORDS.get(event.database, event.database.value)}")
+    lines += [count_line(c) for c in event.counts]
+    if event.at_bookmark:
+        lines.append(f"bookmark before the import: {event.at_bookmark}")
+    return lines
+
+
+class Summary(Static):
+    """Hidden while the import runs; then the outcome."""
+
+    DEFAULT_CSS = "Summary { display: none; height: auto; } Summary.shown { display: block; }"
+
+    def show_lines(self, lines: list[str], *, ok: bool) -> None:
+        """Show the outcome lines, the first one styled by success or failure."""
+        theme = self.app.theme_variables
+        text = Text()
+        colour = theme.get("success", "green") if ok else theme.get("error", "red")
+        for index, line in enumerate(lines):
+            if index:
+                text.append("\n")
+            text.append(line, style=f"bold {colour}" if index == 0 else "")
+        self.update(text)
+        self.add_class("shown")
+        self.set_class(not ok, "failed")
