@@ -1,0 +1,277 @@
+"""`d1tui import FILE`: pre-flight, prepare, confirm, import, summarise; headless and scriptable."""
+
+# ruff: noqa: PLC0415 - commands import their heavy dependencies only when they run
+
+from __future__ import annotations
+
+import argparse
+import os
+import queue
+import re
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+from d1tui.cli.options import resolve_database, target_settings
+from d1tui.cli.render import WARNING, JsonRenderer, Renderer, TextRenderer, human_bytes
+from d1tui.d1.errors import BadInputError, D1Error, ExitCode, ImportCancelledError, Location
+from d1tui.d1.events import (
+    DatabaseState,
+    ImportFailed,
+    ImportSucceeded,
+    PrepareProgress,
+    Stage,
+)
+from d1tui.d1.prepared import PreparedImport
+
+
+def check_readable(path: Path) -> None:
+    """Pre-flight: the file exists, is a file, and can be opened (BadInputError otherwise)."""
+    try:
+        with path.open("rb") as fh:
+            fh.read(1)
+    except IsADirectoryError:
+        raise BadInputError("is a folder, not a file", where=Location(path)) from None
+    except OSError as exc:
+        detail = f"cannot read the file: {exc.strerror or exc}"
+        raise BadInputError(detail, where=Location(path)) from None
+
+
+def default_table(path: Path) -> str:
+    """A table name from the file name: ``Sales 2024.csv`` → ``Sales_2024``."""
+    name = re.sub(r"\W+", "_", path.name.split(".")[0]).strip("_")
+    return name if name and not name[0].isdigit() else f"t_{name}"
+
+
+def table_schema(info: Any) -> Any:
+    """A live table's description (``TableInfo``) as the data layer's ``TableSchema``."""
+    from d1tui.data.schema import Column, TableSchema
+
+    columns = tuple(
+        Column(
+            name=c.name,
+            type=c.type or "",
+            pk=bool(c.pk),
+            notnull=bool(c.notnull),
+            default=c.default,
+        )
+        for c in info.columns
+    )
+    return TableSchema(info.name, columns)
+
+
+def build_target(args: argparse.Namespace, client: Any, db_uuid: str, fmt: Any) -> Any:
+    """The table the rows go to: an existing one (mapped by name) or, with --create, a new one."""
+    from d1tui.data.formats import Format
+    from d1tui.data.prepare import Target
+
+    table = args.table or default_table(args.file)
+    if fmt in (Format.SQL, Format.SQLITE):
+        return Target(table=table, create=True)
+    existing = None
+    for info in client.list_tables(db_uuid):
+        if info.name.lower() == table.lower():
+            existing = table_schema(info)
+            table = info.name
+    if existing is None and not args.create:
+        raise BadInputError(
+            f"table {table!r} does not exist in the database",
+            where=Location(args.file),
+            hint="pass --create to create it from the file's columns, or --table to pick another",
+        )
+    return Target(table=table, create=existing is None, existing=existing)
+
+
+def prepare(args: argparse.Namespace, target: Any, options: Any, out: Renderer) -> PreparedImport:
+    """Convert the file to import-ready SQL, showing progress; BadInputError names the place."""
+    from d1tui.data.prepare import prepare_file
+
+    prepared: PreparedImport | None = None
+    for item in prepare_file(args.file, options, target):
+        if isinstance(item, PrepareProgress):
+            out.event(item)
+        else:
+            prepared = item
+    if prepared is None:
+        raise BadInputError("nothing to import", where=Location(args.file))
+    return prepared
+
+
+def confirm(args: argparse.Namespace) -> bool:
+    """Ask ``Ok to proceed?`` on a terminal; scripts (--yes, --json, no TTY) go ahead."""
+    if args.yes or args.json or not sys.stdin.isatty():
+        return True
+    try:
+        answer = input("  Ok to proceed? [y/N] ")
+    except EOFError:
+        return False
+    return answer.strip().lower() in ("y", "yes")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the import command; returns the exit code."""
+    live = not args.json and sys.stderr.isatty() and os.environ.get("TERM") != "dumb"
+    out: Renderer = (
+        JsonRenderer(sys.stdout) if args.json else TextRenderer(sys.stdout, sys.stderr, live=live)
+    )
+    try:
+        return _run(args, out)
+    except KeyboardInterrupt:
+        err: D1Error = ImportCancelledError("cancelled before anything was sent", hint="")
+        out.error(err, DatabaseState.NOT_STARTED)
+        out.result({"success": False, "exit_code": int(err.exit_code), "error": err})
+        return ExitCode.CANCELLED
+    except D1Error as err:
+        out.error(err)
+        out.result({"success": False, "exit_code": int(err.exit_code), "error": err})
+        return err.exit_code
+    finally:
+        out.close()
+
+
+def _run(args: argparse.Namespace, out: Renderer) -> int:
+    from d1tui.cli.options import read_options
+    from d1tui.data.formats import detect
+    from d1tui.local import make_client
+
+    check_readable(args.file)
+    options = read_options(args)
+    facts = detect(args.file, options)
+    with target_settings(args) as settings, make_client(settings) as client:
+        db = resolve_database(client, settings)
+        if isinstance(out, TextRenderer):
+            out.database_name = db.name
+        target = build_target(args, client, db.uuid, facts.format)
+        out.info(
+            "file",
+            f"🌀 Reading {args.file.name}: {facts.summary}",
+            path=args.file,
+            format=facts.format,
+            summary=facts.summary,
+        )
+        prepared = prepare(args, target, options, out)
+        try:
+            return _import(args, out, client, db, prepared)
+        finally:
+            if prepared.temporary:
+                prepared.path.unlink(missing_ok=True)
+
+
+def _import(
+    args: argparse.Namespace, out: Renderer, client: Any, db: Any, prepared: PreparedImport
+) -> int:
+    rows = f", {prepared.total_rows:,} rows" if prepared.rows else ""
+    out.info(
+        "prepared",
+        f"   {prepared.statements:,} statements{rows}, {human_bytes(prepared.size)} of SQL",
+        statements=prepared.statements,
+        rows=prepared.rows,
+        size=prepared.size,
+        md5=prepared.md5,
+        tables=list(prepared.rows),
+        created_tables=list(prepared.created_tables),
+    )
+    out.info("database", f"🌀 Importing into {db.name} ({db.uuid})", name=db.name, uuid=db.uuid)
+    out.info("warning", WARNING, text=WARNING)
+    if not confirm(args):
+        err = ImportCancelledError("not confirmed; nothing was sent", hint="")
+        out.error(err, DatabaseState.NOT_STARTED)
+        return ExitCode.CANCELLED
+    if isinstance(out, TextRenderer):
+        out.file_name, out.file_size = prepared.path.name, prepared.size
+        out.queries_total = prepared.statements
+    final = run_events(client, db.uuid, prepared, out)
+    payload: dict[str, Any] = {"database": {"name": db.name, "uuid": db.uuid}}
+    if isinstance(final, ImportSucceeded):
+        out.result({"success": True, "exit_code": 0, **payload, "import": final})
+        return ExitCode.OK
+    out.result(
+        {
+            "success": False,
+            "exit_code": int(final.error.exit_code),
+            **payload,
+            "error": final.error,
+            "stage": final.stage,
+            "database_state": final.database,
+            "at_bookmark": final.at_bookmark,
+        }
+    )
+    return int(final.error.exit_code)
+
+
+def run_events(client: Any, db_uuid: str, prepared: PreparedImport, out: Renderer) -> Any:
+    """Run the engine in a thread and render its events; Ctrl-C cancels (twice: stop waiting)."""
+    from d1tui.d1.importer import run_import
+
+    cancel = threading.Event()
+    events: queue.Queue[Any] = queue.Queue()
+    done = object()
+
+    def work() -> None:
+        try:
+            for event in run_import(client, db_uuid, prepared, cancel=cancel):
+                events.put(event)
+        except BaseException as exc:  # the engine should not raise; report it if it does
+            events.put(exc)
+        finally:
+            events.put(done)
+
+    thread = threading.Thread(target=work, name="d1tui-import", daemon=True)
+    thread.start()
+    final: Any = None
+    while True:
+        try:
+            item = events.get(timeout=0.2) if not cancel.is_set() else events.get(timeout=0.5)
+        except queue.Empty:
+            continue
+        except KeyboardInterrupt:
+            if cancel.is_set():
+                final = ImportFailed(
+                    Stage.POLL, ImportCancelledError("stopped waiting"), DatabaseState.UNKNOWN
+                )
+                out.event(final)
+                return final
+            cancel.set()
+            out.info(
+                "cancelling",
+                "⏹ Cancelling: D1 rolls the import back when polls stop "
+                "(about 15 s); Ctrl-C again to stop waiting.",
+            )
+            continue
+        if item is done:
+            break
+        if isinstance(item, BaseException):
+            raise item
+        out.event(item)
+        if isinstance(item, ImportSucceeded | ImportFailed):
+            final = item
+    if final is None:
+        final = ImportFailed(
+            Stage.POLL, D1Error("the import engine ended without a result"), DatabaseState.UNKNOWN
+        )
+        out.event(final)
+    return final
+
+
+def add_parser(sub: Any) -> None:
+    """Register ``import``."""
+    from d1tui.cli.help import IMPORT_EPILOG
+    from d1tui.cli.options import add_reader_options, add_target_options
+
+    p = sub.add_parser(
+        "import",
+        help="import a CSV, TSV, JSON, NDJSON, SQLite or SQL file into a D1 database",
+        description="Import a file into a D1 database through D1's import API: the file is "
+        "converted to SQL, checked, uploaded, ingested and verified by row counts.",
+        epilog=IMPORT_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("file", type=Path, metavar="FILE", help="the file to import")
+    p.add_argument("--table", "-t", metavar="T", help="target table (default: from the file name)")
+    p.add_argument("--create", action="store_true", help="create the table if it does not exist")
+    p.add_argument("--yes", "-y", action="store_true", help="do not ask before importing")
+    p.add_argument("--json", action="store_true", help="JSON lines on stdout (implies --yes)")
+    add_target_options(p, database_help="database id or name (with --local: created if missing)")
+    add_reader_options(p)
+    p.set_defaults(handler=run)

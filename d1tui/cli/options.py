@@ -1,0 +1,170 @@
+"""Options shared by several commands: the target (account, database, token, --local), readers."""
+
+# ruff: noqa: PLC0415 - commands import their heavy dependencies only when they run
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from d1tui.config import MissingSettingError, Settings, Sourced, resolve_settings
+from d1tui.d1.errors import D1Error, ExitCode, NotFoundError
+
+# Keyword arguments for the in-process emulator behind --local (tests shorten its waits here).
+EMULATOR_KWARGS: dict[str, Any] = {}
+
+
+def add_target_options(parser: argparse.ArgumentParser, *, database_help: str) -> None:
+    """--account, --database, --local, --data-dir, --token-stdin, --token-env."""
+    group = parser.add_argument_group(
+        "target (flags > env > .env.local > .env > wrangler > profile)"
+    )
+    group.add_argument("--database", "-d", metavar="ID|NAME", help=database_help)
+    group.add_argument("--account", metavar="ACCOUNT_ID", help="Cloudflare account id (32 hex)")
+    group.add_argument(
+        "--token-stdin",
+        action="store_true",
+        help="read the API token from the first line of standard input",
+    )
+    group.add_argument(
+        "--token-env",
+        metavar="NAME",
+        help="read the API token from environment variable NAME (instead of CLOUDFLARE_API_TOKEN)",
+    )
+    group.add_argument(
+        "--local",
+        action="store_true",
+        help="use the bundled D1 emulator in this process (no Cloudflare account needed)",
+    )
+    group.add_argument(
+        "--data-dir",
+        type=Path,
+        metavar="DIR",
+        help="with --local: where local databases live (default: $D1TUI_DATA_DIR or the user "
+        "data dir)",
+    )
+
+
+def add_reader_options(parser: argparse.ArgumentParser) -> None:
+    """Options that say how to read the input file (all optional: detected otherwise)."""
+    group = parser.add_argument_group("reading the file (detected when not given)")
+    group.add_argument(
+        "--format", choices=["csv", "tsv", "json", "ndjson", "sql", "sqlite"], help="input format"
+    )
+    group.add_argument("--delimiter", metavar="C", help="CSV field delimiter, e.g. ';' or '\\t'")
+    group.add_argument("--quotechar", metavar="C", help="CSV quote character (default '\"')")
+    group.add_argument(
+        "--no-headers", action="store_true", help="CSV: the first row is data, not column names"
+    )
+    group.add_argument("--encoding", metavar="ENC", help="text encoding, e.g. latin-1, utf-16")
+    group.add_argument(
+        "--type",
+        action="append",
+        default=[],
+        metavar="COL=TYPE",
+        dest="types",
+        help="force a column's type (INTEGER, REAL, TEXT, BLOB); repeatable",
+    )
+    group.add_argument("--pk", metavar="COL", help="make COL the primary key of a new table")
+    group.add_argument(
+        "--tables", metavar="A,B", help="SQLite file: import only these tables (default: all)"
+    )
+
+
+def read_options(args: argparse.Namespace) -> Any:
+    """Build the data layer's ``ReadOptions`` from the reader flags."""
+    from d1tui.data.formats import Format, ReadOptions
+
+    types: dict[str, str] = {}
+    for item in args.types:
+        col, sep, kind = item.partition("=")
+        if not sep or not col or not kind:
+            raise UsageError(f"--type wants COL=TYPE, got {item!r}")
+        types[col] = kind.upper()
+    delimiter = args.delimiter
+    if delimiter in ("\\t", "tab", "TAB"):
+        delimiter = "\t"
+    return ReadOptions(
+        format=Format(args.format) if args.format else None,
+        delimiter=delimiter,
+        quotechar=args.quotechar,
+        has_header=False if args.no_headers else None,
+        encoding=args.encoding,
+        types=types,
+        pk=args.pk,
+        tables=tuple(t.strip() for t in (args.tables or "").split(",") if t.strip()),
+    )
+
+
+class UsageError(D1Error):
+    """A flag's value cannot be used (exit code 2)."""
+
+    title = "Usage error"
+    default_hint = "see --help"
+    exit_code = ExitCode.USAGE
+
+
+def token_from_args(args: argparse.Namespace) -> tuple[str | None, str]:
+    """The token given by --token-stdin / --token-env, with its source label (never printed)."""
+    if getattr(args, "token_stdin", False):
+        return sys.stdin.readline().strip() or None, "--token-stdin"
+    name = getattr(args, "token_env", None)
+    if name:
+        value = os.environ.get(name, "").strip()
+        if not value:
+            raise UsageError(f"--token-env {name}: the variable is not set")
+        return value, f"env {name} (--token-env)"
+    return None, ""
+
+
+def remote_settings(args: argparse.Namespace) -> Settings:
+    """Settings from flags, environment, files and profile (no emulator)."""
+    token, source = token_from_args(args)
+    return resolve_settings(
+        account_id=args.account,
+        token=token,
+        database=args.database,
+        token_source=source or "--token-stdin",
+    )
+
+
+@contextmanager
+def target_settings(args: argparse.Namespace) -> Iterator[Settings]:
+    """Settings for the command: a started local emulator with --local, else resolved ones."""
+    if not args.local:
+        yield remote_settings(args)
+        return
+    from d1tui.local import local_emulator
+
+    with local_emulator(args.data_dir, **EMULATOR_KWARGS) as (_emu, local):
+        yield with_database(local, args.database)
+
+
+def with_database(settings: Settings, database: str | None) -> Settings:
+    """``settings`` with the database a --database flag names (unchanged when None)."""
+    if not database:
+        return settings
+    return dataclasses.replace(settings, database=Sourced(database, "--database flag"))
+
+
+def resolve_database(client: Any, settings: Settings) -> Any:
+    """The ``DatabaseInfo`` of the target; with --local a missing database is created."""
+    wanted = settings.database.value
+    if not wanted:
+        raise MissingSettingError(
+            "no database given",
+            hint="pass --database ID|NAME or set CLOUDFLARE_DATABASE_ID (or d1_databases in "
+            "wrangler.toml)",
+        )
+    try:
+        return client.get_database(wanted)
+    except NotFoundError:
+        if not settings.local:
+            raise
+        return client.create_database(wanted)
