@@ -1,0 +1,5 @@
+"""A local, faithful Cloudflare D1 REST API (query, raw, import) over HTTP, backed by SQLite."""
+
+from d1tui.emulator.emulator import Emulator, default_data_dir, serve
+
+__all__ = ["Emulator", "default_data_dir", "serve"]

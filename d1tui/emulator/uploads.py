@@ -1,0 +1,172 @@
+"""Presigned-style upload URLs and the objects they store (streamed to disk, md5 on the way)."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import hmac
+import math
+import os
+import re
+import secrets
+import time
+from pathlib import Path
+from typing import Protocol
+from urllib.parse import urlencode
+
+MAX_OBJECT = 5 * 1024**3 - 5 * 1024**2
+"""R2's largest single PUT: 5 GiB minus 5 MiB."""
+
+_FILENAME = re.compile(
+    r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.[0-9a-f]{16}\.sql"
+)
+_CHUNK = 1 << 20
+_AMZ_DATE = "%Y%m%dT%H%M%SZ"
+
+
+class Readable(Protocol):
+    """Anything with read(n) -> bytes (a socket file, an open file)."""
+
+    def read(self, size: int, /) -> bytes:
+        """Read up to size bytes."""
+        ...
+
+
+class S3Error(Exception):
+    """An S3-style refusal: HTTP status, error code and message for the XML body."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+    def xml(self) -> bytes:
+        """The S3 error document."""
+        return (
+            '<?xml version="1.0" encoding="UTF-8"?>\n'
+            f"<Error><Code>{self.code}</Code><Message>{self.message}</Message></Error>"
+        ).encode()
+
+
+class UploadDroppedError(Exception):
+    """The connection is to be closed without an answer (fault injection)."""
+
+
+def object_name(db_uuid: str, etag: str) -> str:
+    """The filename init hands out for a database and an md5."""
+    return f"{db_uuid}.{etag[:16]}.sql"
+
+
+class Uploads:
+    """Signed URLs and the stored objects under `<data_dir>/uploads`."""
+
+    def __init__(self, data_dir: Path, ttl: float) -> None:
+        self.dir = data_dir / "uploads"
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.ttl = ttl
+        self.origin = ""  # "http://host:port", set once the server is listening
+        self._secret = secrets.token_bytes(32)
+
+    def _signature(self, filename: str, amz_date: str, expires: str) -> str:
+        msg = f"PUT\n{filename}\n{amz_date}\n{expires}".encode()
+        return hmac.new(self._secret, msg, hashlib.sha256).hexdigest()
+
+    def signed_url(self, filename: str) -> str:
+        """A URL that accepts one PUT of `filename` until it expires."""
+        amz_date = dt.datetime.now(dt.UTC).strftime(_AMZ_DATE)
+        expires = str(max(0, math.ceil(self.ttl)))
+        query = urlencode(
+            {
+                "X-Amz-Algorithm": "AWS4-HMAC-SHA256",
+                "X-Amz-Date": amz_date,
+                "X-Amz-Expires": expires,
+                "X-Amz-SignedHeaders": "host",
+                "X-Amz-Signature": self._signature(filename, amz_date, expires),
+            }
+        )
+        return f"{self.origin}/upload/{filename}?{query}"
+
+    def check(self, filename: str, query: dict[str, list[str]]) -> None:
+        """Validate the object name and the URL's signature and expiry (S3Error if not)."""
+        if not _FILENAME.fullmatch(filename):
+            raise S3Error(400, "InvalidArgument", "Invalid object name.")
+        amz_date = _one(query, "X-Amz-Date")
+        expires = _one(query, "X-Amz-Expires")
+        signature = _one(query, "X-Amz-Signature")
+        if not (amz_date and expires and signature):
+            raise S3Error(403, "AccessDenied", "Query-string authentication is required.")
+        expected = self._signature(filename, amz_date, expires)
+        if not hmac.compare_digest(expected, signature):
+            raise S3Error(
+                403,
+                "SignatureDoesNotMatch",
+                "The request signature we calculated does not match the signature you provided.",
+            )
+        try:
+            issued = dt.datetime.strptime(amz_date, _AMZ_DATE).replace(tzinfo=dt.UTC).timestamp()
+            lifetime = int(expires)
+        except ValueError:
+            raise S3Error(403, "AccessDenied", "Invalid X-Amz-Date or X-Amz-Expires.") from None
+        if time.time() > issued + lifetime:
+            raise S3Error(403, "AccessDenied", "Request has expired")
+
+    def path_of(self, filename: str) -> Path:
+        """Where an object lives (the name is validated first)."""
+        if not _FILENAME.fullmatch(filename):
+            raise ValueError(f"invalid object name {filename!r}")
+        return self.dir / filename
+
+    def stored_md5(self, filename: str) -> str | None:
+        """The md5 of a fully uploaded object, or None if there is none."""
+        try:
+            sidecar = self.path_of(filename).with_suffix(".md5")
+            return sidecar.read_text("ascii").strip() if sidecar.exists() else None
+        except (ValueError, OSError):
+            return None
+
+    def receive(
+        self, stream: Readable, length: int, filename: str, *, drop_after: int | None = None
+    ) -> str:
+        """Stream `length` bytes of body to the object file; return their md5 hex."""
+        target = self.path_of(filename)
+        part = target.with_name(f"{filename}.{secrets.token_hex(4)}.part")
+        digest = hashlib.md5()
+        received = 0
+        try:
+            with open(part, "wb") as out:
+                while received < length:
+                    want = min(_CHUNK, length - received)
+                    if drop_after is not None:
+                        want = min(want, max(drop_after - received, 0))
+                        if want == 0:
+                            raise UploadDroppedError
+                    chunk = stream.read(want)
+                    if not chunk:
+                        raise S3Error(
+                            400,
+                            "IncompleteBody",
+                            "You did not provide the number of bytes specified by the"
+                            " Content-Length HTTP header.",
+                        )
+                    digest.update(chunk)
+                    out.write(chunk)
+                    received += len(chunk)
+            md5 = digest.hexdigest()
+            sidecar = target.with_suffix(".md5")
+            with contextlib.suppress(FileNotFoundError):
+                sidecar.unlink()
+            os.replace(part, target)
+            tmp = sidecar.with_name(sidecar.name + ".tmp")
+            tmp.write_text(md5, "ascii")
+            os.replace(tmp, sidecar)
+            return md5
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                part.unlink()
+
+
+def _one(query: dict[str, list[str]], key: str) -> str:
+    values = query.get(key)
+    return values[0] if values else ""
