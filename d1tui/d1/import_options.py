@@ -1,0 +1,29 @@
+"""How patient an import is: deadlines, poll pacing, progress throttling, rollback wait."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    """Tunables of ``run_import``.
+
+    Args:
+        deadline: overall seconds before giving up (``ImportTimeoutError``).
+        verify: compare ``COUNT(*)`` before/after with the rows sent.
+        progress_interval: least seconds between two upload progress events.
+        rollback_wait: after a cancel, seconds to wait without polling before checking the
+            database (D1 rolls back an import not polled for 15 s).
+        max_poll_gap: polls are never further apart than this, retries included.
+        poll_floor: least seconds between polls when D1 answers at once.
+        busy_wait: how long to keep asking while D1 says an import holds the database.
+    """
+
+    deadline: float = 6 * 3600
+    verify: bool = True
+    progress_interval: float = 0.1
+    rollback_wait: float = 16.0
+    max_poll_gap: float = 5.0
+    poll_floor: float = 0.2
+    busy_wait: float = 60.0
