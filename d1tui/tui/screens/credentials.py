@@ -13,9 +13,9 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Checkbox, Footer, Input, Label, Static
 
 from d1tui.config import Settings, Sourced
-from d1tui.profile import save_profile
 from d1tui.d1.client import D1Client, DatabaseInfo, TokenStatus
 from d1tui.d1.secret import Secret
+from d1tui.profile import save_profile
 from d1tui.tui.screens.base import FlowScreen
 from d1tui.tui.widgets.database_picker import DatabasePicker
 from d1tui.tui.widgets.error_panel import ErrorPanel
@@ -155,7 +155,8 @@ class CredentialsScreen(FlowScreen):
             return
         self.verified = status
         expiry = f"expires {status.expires_on}" if status.expires_on else "no expiry"
-        self._status(f"✔ token active · {expiry} · {len(databases)} databases", ok=True)
+        count = f"{len(databases)} database" + ("" if len(databases) == 1 else "s")
+        self._status(f"✔ token active · {expiry} · {count}", ok=True)
         picker = self.query_one(DatabasePicker)
         picker.set_databases(databases, preferred=self.session.settings.database.value)
         self.query_one("#database-source", Static).update(
