@@ -44,7 +44,7 @@ def local_data_dir() -> Path:
     return Path(override) if override else platformdirs.user_data_path("d1tui") / "emulator"
 
 
-def _stable_account_id(data_dir: Path) -> str:
+def stable_account_id(data_dir: Path) -> str:
     """The account id kept in ``data_dir``, created on first use."""
     path = data_dir / ACCOUNT_FILE
     try:
@@ -93,7 +93,7 @@ def local_emulator(
     """
     folder = local_data_dir() if data_dir is None else data_dir
     folder.mkdir(parents=True, exist_ok=True)
-    emulator_kwargs.setdefault("account_id", _stable_account_id(folder))
+    emulator_kwargs.setdefault("account_id", stable_account_id(folder))
     with Emulator(folder, **emulator_kwargs) as emu:
         settings = local_settings(emu)
         with make_client(settings) as client:

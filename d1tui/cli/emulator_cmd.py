@@ -20,13 +20,15 @@ examples:
 
 The API is served under /client/v4 like api.cloudflare.com. The token is read from
 ${TOKEN_ENV} or, with --token-stdin, from standard input (never a plain flag value); without
-either a random one is made and shown. Data persists in --data-dir (default: the user data dir).
+either a random one is made and shown. Data persists in --data-dir (default: $D1TUI_DATA_DIR
+or the user data dir, shared with `d1tui --local`, and so is the account id).
 """
 
 
 def run(args: argparse.Namespace) -> int:
     """Start the server (blocks until Ctrl-C)."""
     from d1tui.emulator import serve
+    from d1tui.local import local_data_dir, stable_account_id
 
     token: str | None
     if args.token_stdin:
@@ -34,7 +36,10 @@ def run(args: argparse.Namespace) -> int:
     else:
         token = os.environ.get(TOKEN_ENV, "").strip() or None
     try:
-        serve(args.host, args.port, args.data_dir, token, args.account_id)
+        data_dir = args.data_dir or local_data_dir()
+        data_dir.mkdir(parents=True, exist_ok=True)
+        account = args.account_id or stable_account_id(data_dir)
+        serve(args.host, args.port, data_dir, token, account)
     except KeyboardInterrupt:
         pass
     except OSError as exc:

@@ -5,8 +5,6 @@
 from __future__ import annotations
 
 import argparse
-import inspect
-from typing import Any
 
 from d1tui.cli.options import add_target_options, remote_settings
 
@@ -27,7 +25,4 @@ def run(args: argparse.Namespace) -> int:
 
     with local_emulator(args.data_dir, **EMULATOR_KWARGS) as (emu, local):
         settings = with_database(local, args.database)
-        kwargs: dict[str, Any] = {}
-        if "local_emulator" in inspect.signature(run_app).parameters:
-            kwargs["local_emulator"] = emu
-        return int(run_app(settings, **kwargs))
+        return int(run_app(settings, local_emulator=emu))
