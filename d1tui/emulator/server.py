@@ -72,6 +72,7 @@ class Handler(BaseHTTPRequestHandler):
     """One connection's requests: API calls under /client/v4 and PUTs to /upload/."""
 
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out as separate writes
     server_version = "d1tui-emulator"
     sys_version = ""
     timeout = 30.0

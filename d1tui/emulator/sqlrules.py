@@ -113,8 +113,10 @@ def error_text(exc: BaseException) -> str:
     code = getattr(exc, "sqlite_errorcode", None)
     if isinstance(code, int):
         name = _PRIMARY_NAMES.get(code & 0xFF, "SQLITE_ERROR")
-        if name == "SQLITE_AUTH":
-            message = "not authorized"  # D1's wording, whatever SQLite said about the denial
+        if name == "SQLITE_AUTH" or message == "not authorized":
+            # D1's wording for every denial (SQLite may say "access to X is prohibited", and
+            # reports a denied CREATE during schema reparse as SQLITE_SCHEMA).
+            return "not authorized: SQLITE_AUTH"
     elif message.startswith("Incorrect number of bindings"):
         name = "SQLITE_RANGE"
     elif message == "query string is too large":
