@@ -1,0 +1,104 @@
+"""Whole-column validation and rendering of SQL literals for the block-wise converters.
+
+A renderer takes one column of a block as raw UTF-8 field values (``'`` already doubled, quoting
+removed) and returns the SQL literal of each, or ``None`` when any value is outside what it
+renders exactly the same way as ``sqlgen.sql_literal`` would after the exact path's conversion;
+the block then goes through the exact path. Empty fields become ``NULL``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from itertools import compress
+from operator import itemgetter, not_
+
+from d1tui.data.blockpack import FastPathUnsupportedError
+from d1tui.data.sqlgen import float_literal
+
+SEP = b"\x06"  # joins values while a column is processed whole; absent from accepted blocks
+_NULL = b"NULL"
+_DIGITS = b"0123456789"
+_INT_CHARS = _DIGITS + b"-" + SEP
+_REAL_CHARS = _DIGITS + b".-+eE" + SEP
+_MAX_SAFE_DIGITS = 18  # every integer of up to 18 digits fits in 64 bits
+_MAX_DENOMINATOR = 2**62  # up to here a float renders as one (<m>.0/<2**k>) division
+
+ColumnRenderer = Callable[[list[bytes]], list[bytes] | None]
+
+
+def _with_nulls(joined: bytes, empty: bytes) -> bytes:
+    """Replace every ``empty`` item of a SEP-joined column by NULL."""
+    pad = SEP + joined + SEP
+    old, new = SEP + empty + SEP, SEP + _NULL + SEP
+    pad = pad.replace(old, new).replace(old, new)  # twice: neighbours share a separator
+    return pad[1:-1]
+
+
+def render_text(col: list[bytes]) -> list[bytes] | None:
+    """``'value'`` for every field (quotes already doubled); empty → NULL."""
+    joined = b"'" + b"'\x06'".join(col) + b"'"
+    if b"" in col:
+        joined = _with_nulls(joined, b"''")
+    return joined.split(SEP)
+
+
+def render_integer(col: list[bytes]) -> list[bytes] | None:
+    """The field itself when every value is a canonical 64-bit integer (no sign+0, no 0-prefix)."""
+    joined = SEP + SEP.join(col)
+    if joined.translate(None, _INT_CHARS):
+        return None
+    minus = joined.count(b"-")
+    if minus and (
+        joined.count(SEP + b"-") != minus or b"-0" in joined or b"-" + SEP in joined + SEP
+    ):
+        return None
+    if joined.count(SEP + b"0") != col.count(b"0"):
+        return None
+    if max(map(len, col)) > _MAX_SAFE_DIGITS:
+        return None
+    if b"" in col:
+        return _with_nulls(joined[1:], b"").split(SEP)
+    return col
+
+
+def render_real(col: list[bytes]) -> list[bytes] | None:
+    """``sqlgen.float_literal(float(value))`` for every field, computed in bulk."""
+    if (SEP.join(col)).translate(None, _REAL_CHARS):
+        return None
+    empties = col.count(b"")
+    values = [v or b"0" for v in col] if empties else col
+    try:
+        floats = list(map(float, values))
+        ratios = list(map(float.as_integer_ratio, floats))
+    except (ValueError, OverflowError):
+        return None
+    dens = list(map(itemgetter(1), ratios))
+    if max(dens) > _MAX_DENOMINATOR:
+        out = [float_literal(f).encode() for f in floats]
+    else:
+        out = list(map(b"(%d.0/%d)".__mod__, ratios))
+        if 1 in dens:
+            for i in compress(range(len(dens)), map((1).__eq__, dens)):
+                out[i] = float_literal(floats[i]).encode()
+    if empties:
+        for i in compress(range(len(col)), map(not_, col)):
+            out[i] = _NULL
+    return out
+
+
+_RENDERERS: dict[str, ColumnRenderer] = {
+    "TEXT": render_text,
+    "INTEGER": render_integer,
+    "REAL": render_real,
+}
+
+
+def renderers_for(column_types: Sequence[str]) -> list[ColumnRenderer]:
+    """One renderer per column type; other types are not handled by the fast path."""
+    out = []
+    for t in column_types:
+        renderer = _RENDERERS.get(t.upper())
+        if renderer is None:
+            raise FastPathUnsupportedError(f"column type {t!r}")
+        out.append(renderer)
+    return out
