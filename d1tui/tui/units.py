@@ -33,3 +33,8 @@ def eta(sent: int, total: int, rate: float) -> str:
         return "--"
     left = (total - sent) / rate
     return f"{int(left // 60)}:{int(left % 60):02d}"
+
+
+def plural(count: int, noun: str) -> str:
+    """``1 statement``, ``2 statements`` (with thousands separators)."""
+    return f"{count:,} {noun}" + ("" if count == 1 else "s")

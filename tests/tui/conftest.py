@@ -22,15 +22,16 @@ FAST = ImportOptions(progress_interval=0.02, rollback_wait=0.6, max_poll_gap=0.2
 
 
 @pytest.fixture
-def emulator(tmp_path: Path) -> Iterator[Emulator]:
+def emulator_options() -> dict[str, Any]:
+    """Extra Emulator arguments; a test module overrides this fixture to slow the ingest."""
+    return {}
+
+
+@pytest.fixture
+def emulator(tmp_path: Path, emulator_options: dict[str, Any]) -> Iterator[Emulator]:
     """A running emulator (fixed account and token) holding ``demo`` with TargetD1Table."""
-    emu = Emulator(
-        tmp_path / "emulator",
-        token=TOKEN,
-        account_id=ACCOUNT,
-        hold_seconds=0.05,
-        no_poll_timeout=0.4,
-    )
+    options: dict[str, Any] = {"hold_seconds": 0.05, "no_poll_timeout": 0.4, **emulator_options}
+    emu = Emulator(tmp_path / "emulator", token=TOKEN, account_id=ACCOUNT, **options)
     with emu:
         with make_client(local_settings(emu)) as client:
             ensure_demo_database(client)
@@ -60,4 +61,3 @@ def build_app(emulator: Emulator, workdir: Path) -> Callable[..., D1TuiApp]:
         )
 
     return build
-

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Input, RadioButton
+from textual.widgets import DataTable, Input
 
 from d1tui.tui.app import D1TuiApp
 from d1tui.tui.screens.credentials import CredentialsScreen
@@ -19,7 +19,9 @@ from d1tui.tui.widgets.database_picker import DatabasePicker
 from d1tui.tui.widgets.error_panel import ErrorPanel
 
 
-async def wait_until(pilot: Pilot[Any], condition: Callable[[], object], timeout: float = 15) -> None:
+async def wait_until(
+    pilot: Pilot[Any], condition: Callable[[], object], timeout: float = 15
+) -> None:
     """Let the app run until ``condition()`` holds; fail after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
     while not condition():
@@ -80,10 +82,10 @@ async def choose_fake(
     screen = app.screen
     assert isinstance(screen, SourceScreen)
     await pilot.press("ctrl+f")
-    screen.query_one("#rows", Input).value = str(rows)
-    screen.query_one("#seed", Input).value = str(seed)
+    screen.query_one("#fake-rows", Input).value = str(rows)
+    screen.query_one("#fake-seed", Input).value = str(seed)
     await wait_until(pilot, lambda: screen.tables)
-    screen.query_one("#target-existing", RadioButton).value = True
+    screen.press_radio("#target-existing")
     index = [t.name for t in screen.tables].index(table)
     screen.query_one("#tables", DataTable).move_cursor(row=index)
     await pilot.pause()

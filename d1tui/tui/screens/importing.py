@@ -34,7 +34,7 @@ from d1tui.d1.prepared import PreparedImport
 from d1tui.tui.messages import ImportEventPosted
 from d1tui.tui.screens.base import FlowScreen
 from d1tui.tui.screens.dialogs import confirm_cancel
-from d1tui.tui.units import eta, human_bytes, short_id
+from d1tui.tui.units import eta, human_bytes, plural, short_id
 from d1tui.tui.widgets.error_panel import describe_error
 from d1tui.tui.widgets.poll_log import PollLog, retry_line
 from d1tui.tui.widgets.stage_list import StageList, StageState
@@ -92,7 +92,7 @@ class ImportScreen(FlowScreen):
         self.query_one(StageList).set(
             Stage.PREPARE,
             state=StageState.DONE,
-            detail=f"{human_bytes(prepared.size)} · {prepared.statements:,} statements",
+            detail=f"{human_bytes(prepared.size)} · {plural(prepared.statements, 'statement')}",
             seconds=session.prepare_seconds,
         )
         self.note(f"prepare: {prepared.path.name}, {prepared.size} bytes, md5 {prepared.md5}")
@@ -142,6 +142,10 @@ class ImportScreen(FlowScreen):
             case StageFinished(stage=stage, seconds=took, detail=detail):
                 row = stages.rows[stage]
                 bar = (row.bar[1], row.bar[1]) if row.bar else None
+                if stage is Stage.UPLOAD and row.bar:
+                    detail = f"{human_bytes(row.bar[1])} · {detail}"
+                elif stage is Stage.POLL and row.bar:
+                    detail = f"{int(row.bar[1]):,} / {int(row.bar[1]):,} queries · {detail}"
                 stages.set(
                     stage, state=StageState.DONE, seconds=took, bar=bar, detail=detail or row.detail
                 )

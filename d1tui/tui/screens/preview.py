@@ -83,7 +83,7 @@ class PreviewScreen(FlowScreen):
             if choice is not None:
                 kind = "new table" if choice.create else "existing table"
                 panel.border_title = f'{session.source.label} → "{choice.table}" ({kind})'
-            yield DataTable(id="rows", zebra_stripes=True, header_height=2)
+            yield DataTable(id="preview-rows", zebra_stripes=True, header_height=2)
             with Horizontal(id="fake-controls", classes="field"):
                 yield Label("rows", classes="field-label")
                 yield Input(id="rows-count", type="integer", compact=True)
@@ -95,7 +95,7 @@ class PreviewScreen(FlowScreen):
             yield ErrorPanel(id="error")
             with Horizontal(id="totals-line"):
                 yield Static("preparing …", id="totals")
-                yield ProgressBar(id="prepare-bar", show_eta=False)
+                yield ProgressBar(total=1, id="prepare-bar", show_eta=False)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -104,7 +104,7 @@ class PreviewScreen(FlowScreen):
         self.query_one("#fake-controls").display = fake is not None
         if fake is not None:
             self.query_one("#rows-count", Input).value = str(fake.rows)
-        self.query_one("#rows", DataTable).focus()
+        self.query_one("#preview-rows", DataTable).focus()
         self.refresh_preview()
 
     def refresh_preview(self) -> None:
@@ -142,7 +142,7 @@ class PreviewScreen(FlowScreen):
         target, preview = result
         self.session.target = target
         self.preview = preview
-        table = self.query_one("#rows", DataTable)
+        table = self.query_one("#preview-rows", DataTable)
         table.clear(columns=True)
         for index, column in enumerate(preview.schema.columns):
             kind = (column.type or "ANY") + (" pk" if column.pk else "")
@@ -201,9 +201,10 @@ class PreviewScreen(FlowScreen):
         self.query_one("#totals", Static).update(
             f"{p.rows:,} rows · {p.statements:,} statements · {human_bytes(p.bytes_written)}"
         )
-        self.query_one("#prepare-bar", ProgressBar).update(
-            total=p.total_bytes, progress=p.bytes_read
-        )
+        if p.total_bytes:  # an unknown total would animate forever
+            self.query_one("#prepare-bar", ProgressBar).update(
+                total=p.total_bytes, progress=p.bytes_read
+            )
 
     def prepare_done(self, result: tuple[PreparedImport, float]) -> None:
         """Keep the SQL file for the import and show the totals."""

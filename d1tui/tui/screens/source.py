@@ -81,9 +81,9 @@ class SourceScreen(FlowScreen):
                     yield Static("pick a file or type its path", id="facts")
                 with Vertical(id="fake-box"):
                     for label, field_id, value, kind in (
-                        ("rows", "rows", "500", "integer"),
-                        ("seed", "seed", "42", "integer"),
-                        ("locale", "locale", "en_US", "text"),
+                        ("rows", "fake-rows", "500", "integer"),
+                        ("seed", "fake-seed", "42", "integer"),
+                        ("locale", "fake-locale", "en_US", "text"),
                     ):
                         with Horizontal(classes="field"):
                             yield Label(label, classes="field-label")
@@ -113,8 +113,8 @@ class SourceScreen(FlowScreen):
         self.reload_tables()
         source = self.session.source
         if source.fake is not None:
-            self.query_one("#mode-fake", RadioButton).value = True
-            self.query_one("#rows", Input).value = str(source.fake.rows)
+            self.press_radio("#mode-fake")
+            self.query_one("#fake-rows", Input).value = str(source.fake.rows)
         elif source.path is not None:
             self.query_one("#path", Input).value = str(source.path)
         self.query_one("#path", Input).focus()
@@ -154,14 +154,14 @@ class SourceScreen(FlowScreen):
         elif choice is not None:
             self.query_one("#new-name", Input).value = choice.table
         elif self.query_one("#mode-fake", RadioButton).value and self.tables:
-            self.query_one("#target-existing", RadioButton).value = True
+            self.press_radio("#target-existing")
         self._show_columns()
 
     def _select_table(self, name: str) -> None:
         for index, info in enumerate(self.tables):
             if info.name == name:
                 self.query_one("#tables", DataTable).move_cursor(row=index)
-                self.query_one("#target-existing", RadioButton).value = True
+                self.press_radio("#target-existing")
 
     @property
     def selected_table(self) -> TableInfo | None:
@@ -184,7 +184,7 @@ class SourceScreen(FlowScreen):
 
     @on(DataTable.RowSelected, "#tables")
     def _table_selected(self) -> None:
-        self.query_one("#target-existing", RadioButton).value = True
+        self.press_radio("#target-existing")
         self._show_columns()
 
     @on(RadioSet.Changed, "#mode")
@@ -193,7 +193,7 @@ class SourceScreen(FlowScreen):
         self.query_one("#file-box").display = not fake
         self.query_one("#fake-box").display = fake
         if fake and self.tables and not self.query_one("#new-name", Input).value:
-            self.query_one("#target-existing", RadioButton).value = True
+            self.press_radio("#target-existing")
 
     @on(RadioSet.Changed, "#target-mode")
     def _target_mode_changed(self) -> None:
@@ -202,22 +202,27 @@ class SourceScreen(FlowScreen):
         ).value
         self._show_columns()
 
+    def press_radio(self, selector: str) -> None:
+        """Turn one radio button on and its siblings off."""
+        button = self.query_one(selector, RadioButton)
+        parent = button.parent
+        if parent is None:
+            return
+        for sibling in parent.query(RadioButton):
+            sibling.value = sibling is button
+
     def action_toggle_source(self) -> None:
         """Switch between a file and fake rows."""
-        fake = self.query_one("#mode-fake", RadioButton)
-        if fake.value:
-            self.query_one("#mode-file", RadioButton).value = True
-        else:
-            fake.value = True
+        fake = self.query_one("#mode-fake", RadioButton).value
+        self.press_radio("#mode-file" if fake else "#mode-fake")
 
     def action_toggle_target(self) -> None:
         """Switch between an existing table and a new one."""
-        new = self.query_one("#target-new", RadioButton)
-        if new.value:
-            self.query_one("#target-existing", RadioButton).value = True
+        if self.query_one("#target-new", RadioButton).value:
+            self.press_radio("#target-existing")
             self.query_one("#tables").focus()
         else:
-            new.value = True
+            self.press_radio("#target-new")
             self.query_one("#new-name").focus()
 
     @on(DirectoryTree.FileSelected, "#tree")
@@ -291,15 +296,15 @@ class SourceScreen(FlowScreen):
     def _source(self) -> Source | None:
         if self.query_one("#mode-fake", RadioButton).value:
             try:
-                rows = int(self.query_one("#rows", Input).value)
-                seed = int(self.query_one("#seed", Input).value or "0")
+                rows = int(self.query_one("#fake-rows", Input).value)
+                seed = int(self.query_one("#fake-seed", Input).value or "0")
             except ValueError:
                 self.notify("rows and seed must be whole numbers", severity="error")
                 return None
             if rows <= 0:
                 self.notify("rows must be at least 1", severity="error")
                 return None
-            locale = self.query_one("#locale", Input).value.strip() or "en_US"
+            locale = self.query_one("#fake-locale", Input).value.strip() or "en_US"
             return Source(fake=FakeSpec(rows=rows, seed=seed, locale=locale))
         text = self.query_one("#path", Input).value.strip()
         path = Path(text).expanduser() if text else None
