@@ -101,6 +101,19 @@ class Handler(BaseHTTPRequestHandler):
         """Dispatch a PATCH."""
         self._handle("PATCH")
 
+    def do_OPTIONS(self) -> None:
+        """Dispatch an OPTIONS (no route takes it: 405 or 404)."""
+        self._handle("OPTIONS")
+
+    def do_HEAD(self) -> None:
+        """HEAD is not served: 405 with no body."""
+        self.server.backend.record_request("HEAD", "unknown", urlsplit(self.path).path)
+        self.close_connection = True
+        self.send_response(405)
+        self.send_header("Content-Length", "0")
+        self.send_header("Connection", "close")
+        self.end_headers()
+
     # ---- top level ---------------------------------------------------------------------
     def _handle(self, method: str) -> None:
         backend = self.server.backend

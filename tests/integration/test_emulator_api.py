@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import json
+import signal
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from d1tui.emulator import Emulator
 
@@ -310,3 +316,72 @@ def test_emulator_repr_and_requests_never_show_the_token(api: Api, db: str) -> N
         "query",
         f"/client/v4/accounts/{api.emu.account_id}/d1/database/{db}/query",
     ) in (api.emu.requests)
+
+
+# ---- robustness and the foreground runner --------------------------------------------------
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    path=st.sampled_from(["/query", "/raw", "/import", "", "/x"]),
+    body=st.one_of(
+        st.binary(max_size=200),
+        st.recursive(
+            st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
+            lambda inner: (
+                st.lists(inner, max_size=4)
+                | st.dictionaries(
+                    st.sampled_from(
+                        ["sql", "params", "batch", "action", "etag", "current_bookmark"]
+                    ),
+                    inner,
+                    max_size=4,
+                )
+            ),
+            max_leaves=12,
+        ).map(lambda v: json.dumps(v).encode()),
+    ),
+)
+def test_fuzzed_bodies_always_get_an_envelope(api: Api, db: str, path: str, body: bytes) -> None:
+    response = api.http.post(
+        api.dbs(f"/{db}{path}"), content=body, headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code < 500
+    envelope = response.json()
+    assert set(envelope) >= {"success", "errors", "messages", "result"}
+
+
+def test_other_methods_are_refused_cleanly(api: Api, db: str) -> None:
+    assert api.http.request("OPTIONS", api.dbs()).json()["errors"][0]["code"] == 7001
+    assert api.http.head(api.dbs()).status_code == 405
+    assert api.http.get("/user/tokens/verify").status_code == 200
+
+
+def test_serve_prints_how_to_connect_and_stops_on_ctrl_c(tmp_path: Path) -> None:
+    code = (
+        "import sys; from pathlib import Path; from d1tui.emulator import serve\n"
+        "serve('127.0.0.1', 0, Path(sys.argv[1]), 'tok-for-serve', 'b' * 32)\n"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, str(tmp_path / "served")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        lines = [proc.stdout.readline() for _ in range(4)]
+        base_url = lines[1].split()[-1]
+        assert base_url.startswith("http://127.0.0.1:") and base_url.endswith("/client/v4")
+        assert "b" * 32 in lines[2] and "tok-for-serve" in lines[3]
+        verify = httpx.get(
+            base_url + "/user/tokens/verify", headers={"Authorization": "Bearer tok-for-serve"}
+        )
+        assert verify.json()["result"]["status"] == "active"
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=10)
+        assert proc.returncode == 0 and "Traceback" not in err
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()

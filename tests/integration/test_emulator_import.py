@@ -370,3 +370,14 @@ def test_large_file_streams_in_many_chunks(imp: Importer) -> None:
     final = imp.run(data)[-1]
     assert final["status"] == "complete" and final["result"]["num_queries"] == 3000
     assert rows(imp.emu, imp.db, "SELECT count(*) FROM t") == [(3001,)]
+
+
+def test_stopping_the_emulator_rolls_back_a_running_import(tmp_path: Path) -> None:
+    emu = Emulator(tmp_path, hold_seconds=0.01, statements_per_step=1, step_seconds=0.1)
+    with emu:
+        imp = Importer(emu, str(emu.create_database("x")["uuid"]))
+        imp.query("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)")
+        assert imp.start(inserts(1, 50))["status"] == "active"
+    assert rows(emu, imp.db, "SELECT count(*) FROM t") == [(0,)]
+    with Emulator(tmp_path) as again:
+        assert Importer(again, imp.db).query("SELECT 1").status_code == 200
