@@ -123,6 +123,7 @@ class D1Client:
             headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
         )
         self._upload_http: httpx.Client | None = None
+        self.page_size = _PER_PAGE
 
     def __repr__(self) -> str:
         return f"D1Client(account_id={self.account_id!r}, base_url={self.base_url!r})"
@@ -239,7 +240,7 @@ class D1Client:
         """Every database of the account (all pages), optionally those matching ``name``."""
         found: list[DatabaseInfo] = []
         for page in range(1, _MAX_PAGES + 1):
-            params: dict[str, str | int] = {"page": page, "per_page": _PER_PAGE}
+            params: dict[str, str | int] = {"page": page, "per_page": self.page_size}
             if name:
                 params["name"] = name
             _, env = self._request(
@@ -250,7 +251,7 @@ class D1Client:
                 raise BadResponseError("expected a list of databases")
             found += [_database(item) for item in items]
             total = _int_or_none(_dict(env.get("result_info")).get("total_count"))
-            if len(items) < _PER_PAGE or (total is not None and len(found) >= total):
+            if len(items) < self.page_size or (total is not None and len(found) >= total):
                 break
         return found
 

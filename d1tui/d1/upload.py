@@ -25,12 +25,18 @@ def _body(
     on_progress: Callable[[int, int], None] | None,
     should_cancel: Callable[[], bool] | None,
 ) -> Iterator[bytes]:
-    """The file in chunks; raises ImportCancelledError between chunks when asked to stop."""
+    """Exactly ``size`` bytes of the file in chunks; stops early when asked to (or on change)."""
     sent = 0
     with path.open("rb") as f:
-        while chunk := f.read(CHUNK):
+        while sent < size:
             if should_cancel is not None and should_cancel():
                 raise ImportCancelledError("the upload was cancelled; nothing was imported")
+            chunk = f.read(min(CHUNK, size - sent))
+            if not chunk:
+                raise UploadError(
+                    f"{path} became shorter while it was uploaded ({sent:,} of {size:,} bytes)",
+                    hint="something changed the file; prepare it again and retry",
+                )
             yield chunk
             sent += len(chunk)
             if on_progress is not None:

@@ -36,7 +36,8 @@ def make_client(emu: Emulator, **kw: object) -> D1Client:
     """A client for the emulator with short timeouts and retries."""
     options: dict[str, object] = {"base_url": emu.base_url, "timeout": 5.0, "retry": FAST_RETRY}
     options.update(kw)
-    return D1Client(emu.account_id, Secret(emu.token), **options)  # type: ignore[arg-type]
+    account = str(options.pop("account_id", emu.account_id))
+    return D1Client(account, Secret(emu.token), **options)  # type: ignore[arg-type]
 
 
 def write_sql(
