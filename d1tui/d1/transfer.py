@@ -1,8 +1,9 @@
 """The UPLOAD and INGEST stages: hand the file to D1 and start the import, robustly.
 
 The upload restarts from scratch once after a dropped connection. Ingest is never repeated
-blindly: after an ambiguous failure, ``init`` with the same etag tells whether the import
-started (a polling answer: go on polling) or not (an upload URL: ingest once more).
+blindly: after an ambiguous failure (no answer, 5xx) the row counts tell whether the import
+already ran; if not, ``init`` with the same etag re-attaches (a polling answer: go on
+polling) or asks for the file again (an upload URL: ingest once more).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from d1tui.d1.errors import (
     D1Error,
     ImportBusyError,
     ImportCancelledError,
+    ImportFailedError,
     NetworkError,
     ServerError,
     UploadError,
@@ -27,6 +29,7 @@ from d1tui.d1.events import (
     UploadProgress,
 )
 from d1tui.d1.models import ImportAnswer
+from d1tui.d1.outcome import all_match, succeeded_from, table_counts, unchanged
 
 if TYPE_CHECKING:
     from d1tui.d1.engine import Engine
@@ -129,22 +132,52 @@ def ingest(engine: Engine, filename: str) -> ImportAnswer | None:
 
 
 def _reattach(engine: Engine) -> ImportAnswer | None:
-    """``init`` with the same etag until D1 answers something other than busy (bounded)."""
+    """After an ambiguous ingest: learn whether the import ran, then ``init`` (same etag).
+
+    Counting first keeps a finished import from running twice (``init`` of an uploaded file
+    starts it again). While D1 refuses queries or says it is busy, the import runs: wait for it
+    to finish, or for D1 to roll it back (no polls), bounded by ``busy_wait``.
+    """
     give_up = time.monotonic() + engine.options.busy_wait
     tries = 0
     while True:
+        waiting = ""
         try:
+            if engine.verifier.before is not None:
+                counts = table_counts(
+                    engine.verifier.before, engine.verifier.count_once(), engine.prepared.rows
+                )
+                if all_match(counts):
+                    engine.emit(StageFinished(Stage.INGEST, 0.0, "the import had run"))
+                    engine.emit(
+                        succeeded_from(
+                            None,
+                            at_bookmark=None,
+                            queries_done=None,
+                            seconds=engine.elapsed(),
+                            counts=counts,
+                            resolved_by_query=True,
+                        )
+                    )
+                    return None
+                if not unchanged(counts):
+                    error = ImportFailedError("the ingest answer was lost and the tables changed")
+                    engine.settle(Stage.INGEST, error, DatabaseState.UNKNOWN, announce=True)
+                    return None
             answer = engine.client.import_init(engine.db, engine.prepared.md5)
+            if not answer.busy:
+                return answer
+            waiting = answer.error_text or "busy"
+        except ImportBusyError as exc:
+            waiting = exc.detail
         except D1Error as exc:
             engine.settle(Stage.INGEST, exc, DatabaseState.UNKNOWN, announce=True)
             return None
-        if not answer.busy:
-            return answer
         tries += 1
         if time.monotonic() >= give_up or engine.stopped():
-            busy = ImportBusyError(answer.error_text or "busy", http_status=answer.http_status)
+            busy = ImportBusyError(waiting)
             engine.settle(Stage.INGEST, busy, DatabaseState.UNKNOWN, announce=True)
             return None
-        reason = "D1 is busy with an import (probably this one); asking again"
+        reason = "D1 is importing (probably this file); waiting for it to finish or roll back"
         engine.emit(Retrying(Stage.INGEST, tries, _BUSY_PAUSE, reason))
         engine.pause(_BUSY_PAUSE)
