@@ -20,6 +20,7 @@ def build_parser() -> argparse.ArgumentParser:
         "REST import API, and watch every step. With no command, opens the TUI.",
         epilog=MAIN_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
+        allow_abbrev=False,
     )
     parser.add_argument("--version", action="version", version=f"d1tui {__version__}")
     tui_cmd.add_options(parser)

@@ -95,6 +95,7 @@ def add_parser(sub: Any) -> None:
         "  d1tui config --save --remember-token      token into the OS keyring\n"
         "  d1tui config --forget",
         formatter_class=argparse.RawDescriptionHelpFormatter,
+        allow_abbrev=False,
     )
     p.add_argument("--json", action="store_true", help="print JSON")
     p.add_argument("--verify", action="store_true", help="also check the token with the API")

@@ -94,6 +94,7 @@ def add_parser(sub: Any) -> None:
         "would import, without sending anything.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
+        allow_abbrev=False,
     )
     p.add_argument("file", type=Path, metavar="FILE", help="the file to convert")
     p.add_argument("-o", "--output", type=Path, metavar="OUT.sql", help="output (default stdout)")

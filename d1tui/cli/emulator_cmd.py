@@ -56,6 +56,7 @@ def add_parser(sub: Any) -> None:
         description="Serve a local D1-compatible API over HTTP, backed by SQLite files.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
+        allow_abbrev=False,
     )
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8787, help="port (default 8787; 0 = any free)")

@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from d1tui.cli.convert_cmd import consume, summary, write_output
-from d1tui.cli.import_cmd import table_schema
-from d1tui.cli.options import add_target_options, resolve_database, target_settings
-from d1tui.cli.render import TextRenderer
+from d1tui.cli.import_cmd import import_prepared, table_schema, with_output
+from d1tui.cli.options import UsageError, add_target_options, resolve_database, target_settings
+from d1tui.cli.render import Renderer, TextRenderer
 from d1tui.d1.errors import BadInputError, Location
 
 EPILOG = """\
@@ -22,6 +22,7 @@ examples:
   d1tui fake --table people --rows 50000 --seed 7 --schema-from app.sqlite -o people.sql
   d1tui fake --table users --rows 100 --local -d demo > users.sql   (schema of a live table)
   d1tui fake --rows 10 --locale de_DE
+  d1tui fake --rows 10000 --local --import --yes    straight into the local demo database
 
 The schema is the seed tutorial's TargetD1Table (id INTEGER PRIMARY KEY, text TEXT,
 date_added TEXT) unless --schema-from or --database names a table to copy it from. Values come
@@ -54,49 +55,71 @@ def schema_from_sqlite(path: Path, table: str) -> Any:
     return TableSchema(table, columns)
 
 
-def live_schema(args: argparse.Namespace, table: str) -> tuple[Any, dict[str, int]]:
-    """The schema of a table in the target database, and its current max integer key."""
-    from d1tui.local import make_client
+def live_schema(client: Any, db_uuid: str, table: str) -> tuple[Any, dict[str, int]]:
+    """A live table's schema and current max integer key; (None, {}) when it does not exist."""
+    for info in client.list_tables(db_uuid):
+        if info.name.lower() != table.lower():
+            continue
+        max_ids: dict[str, int] = {}
+        pks = [c for c in info.columns if c.pk and "INT" in (c.type or "").upper()]
+        if len(pks) == 1:
+            pk = pks[0].name.replace('"', '""')
+            name = info.name.replace('"', '""')
+            sql = f'SELECT MAX("{pk}") AS m FROM "{name}"'
+            found = client.query(db_uuid, sql)[0].results[0]["m"]
+            max_ids[info.name] = int(found) if isinstance(found, int | float) else 0
+        return table_schema(info), max_ids
+    return None, {}
 
-    with target_settings(args) as settings, make_client(settings) as client:
-        db = resolve_database(client, settings)
-        for info in client.list_tables(db.uuid):
-            if info.name.lower() == table.lower():
-                schema = table_schema(info)
-                max_ids: dict[str, int] = {}
-                pks = [c for c in info.columns if c.pk and "INT" in (c.type or "").upper()]
-                if len(pks) == 1:
-                    pk = pks[0].name.replace('"', '""')
-                    name = info.name.replace('"', '""')
-                    sql = f'SELECT MAX("{pk}") AS m FROM "{name}"'
-                    found = client.query(db.uuid, sql)[0].results[0]["m"]
-                    max_ids[info.name] = int(found) if isinstance(found, int | float) else 0
-                return schema, max_ids
-    raise BadInputError(f"no table {table!r} in database {db.name}", where=None)
+
+def offline_schema(args: argparse.Namespace) -> Any:
+    """The schema from --schema-from, else the seed tutorial's table under the chosen name."""
+    from d1tui.data.schema import TARGET_D1_TABLE, TableSchema
+
+    if args.schema_from:
+        return schema_from_sqlite(args.schema_from, args.table)
+    return TableSchema(args.table, TARGET_D1_TABLE.columns)
+
+
+def fake_target(
+    args: argparse.Namespace, schema: Any, max_ids: dict[str, int], create: bool
+) -> Any:
+    """The data layer's Target for the fake rows."""
+    from d1tui.data.prepare import Target
+
+    return Target(table=schema.name, create=create, existing=schema, current_max_ids=max_ids)
+
+
+def fake_spec(args: argparse.Namespace) -> Any:
+    """Rows, seed and locale as the data layer's FakeSpec."""
+    from d1tui.data.prepare import FakeSpec
+
+    if args.rows < 1:
+        raise UsageError("--rows must be at least 1")
+    return FakeSpec(rows=args.rows, seed=args.seed, locale=args.locale)
 
 
 def run(args: argparse.Namespace) -> int:
-    """Generate the rows and write the SQL; progress and the summary go to stderr."""
-    from d1tui.data.prepare import FakeSpec, Target, prepare_fake
-    from d1tui.data.schema import TARGET_D1_TABLE, TableSchema
+    """Generate the rows and write the SQL (or import them with --import)."""
+    from d1tui.data.prepare import prepare_fake
+    from d1tui.local import make_client
 
-    table = args.table
+    spec = fake_spec(args)
+    if args.do_import:
+        return with_output(args, import_fake)
     max_ids: dict[str, int] = {}
-    if args.schema_from:
-        schema = schema_from_sqlite(args.schema_from, table)
-    elif args.database or args.local:
-        schema, max_ids = live_schema(args, table)
+    if args.schema_from or not (args.database or args.local):
+        schema = offline_schema(args)
     else:
-        schema = TableSchema(table, TARGET_D1_TABLE.columns)
-    if args.rows < 1:
-        raise BadInputError("--rows must be at least 1")
-    target = Target(
-        table=table, create=not args.no_create, existing=schema, current_max_ids=max_ids
-    )
-    spec = FakeSpec(rows=args.rows, seed=args.seed, locale=args.locale)
+        with target_settings(args) as settings, make_client(settings) as client:
+            db = resolve_database(client, settings)
+            schema, max_ids = live_schema(client, db.uuid, args.table)
+        if schema is None:
+            raise BadInputError(f"no table {args.table!r} in database {db.name}")
+    target = fake_target(args, schema, max_ids, create=not args.no_create)
     out = TextRenderer(sys.stderr, sys.stderr, live=sys.stderr.isatty())
     out_dir = args.output.parent if args.output and str(args.output) != "-" else None
-    prepared = consume(prepare_fake(spec, target, out_dir=out_dir), out, Path(table))
+    prepared = consume(prepare_fake(spec, target, out_dir=out_dir), out, Path(args.table))
     try:
         write_output(prepared, args.output)
     finally:
@@ -104,6 +127,35 @@ def run(args: argparse.Namespace) -> int:
             prepared.path.unlink(missing_ok=True)
     print(summary(prepared, args.output), file=sys.stderr)
     return 0
+
+
+def import_fake(args: argparse.Namespace, out: Renderer) -> int:
+    """--import: generate into a temp file and import it into the target database."""
+    from d1tui.d1.prepared import PreparedImport
+    from d1tui.data.prepare import prepare_fake
+    from d1tui.local import make_client
+
+    spec = fake_spec(args)
+    with target_settings(args) as settings, make_client(settings) as client:
+        db = resolve_database(client, settings)
+        if isinstance(out, TextRenderer):
+            out.database_name = db.name
+        schema, max_ids = live_schema(client, db.uuid, args.table)
+        if schema is None and not args.schema_from and args.no_create:
+            raise BadInputError(f"no table {args.table!r} in database {db.name}")
+        target = fake_target(args, schema or offline_schema(args), max_ids, create=schema is None)
+        prepared: PreparedImport | None = None
+        for item in prepare_fake(spec, target):
+            if isinstance(item, PreparedImport):
+                prepared = item
+            else:
+                out.event(item)
+        assert prepared is not None
+        try:
+            return import_prepared(args, out, client, db, prepared)
+        finally:
+            if prepared.temporary:
+                prepared.path.unlink(missing_ok=True)
 
 
 def add_parser(sub: Any) -> None:
@@ -114,6 +166,7 @@ def add_parser(sub: Any) -> None:
         description="Generate fake rows for a table and write them as SQL.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
+        allow_abbrev=False,
     )
     p.add_argument("--table", "-t", default="TargetD1Table", metavar="T", help="table name")
     p.add_argument("--rows", "-n", type=int, default=100, metavar="N", help="how many (100)")
@@ -122,5 +175,13 @@ def add_parser(sub: Any) -> None:
     p.add_argument("-o", "--output", type=Path, metavar="OUT.sql", help="output (default stdout)")
     p.add_argument("--schema-from", type=Path, metavar="FILE.sqlite", help="copy T's columns")
     p.add_argument("--no-create", action="store_true", help="omit CREATE TABLE IF NOT EXISTS")
+    p.add_argument(
+        "--import",
+        dest="do_import",
+        action="store_true",
+        help="import the rows into --database (with --local: demo) instead of writing SQL",
+    )
+    p.add_argument("--yes", "-y", action="store_true", help="with --import: do not ask")
+    p.add_argument("--json", action="store_true", help="with --import: JSON lines on stdout")
     add_target_options(p, database_help="copy T's columns from this database")
     p.set_defaults(handler=run)

@@ -10,6 +10,7 @@ import queue
 import re
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -111,12 +112,19 @@ def confirm(args: argparse.Namespace) -> bool:
 
 def run(args: argparse.Namespace) -> int:
     """Run the import command; returns the exit code."""
+    return with_output(args, _run)
+
+
+def with_output(
+    args: argparse.Namespace, body: Callable[[argparse.Namespace, Renderer], int]
+) -> int:
+    """Run ``body`` with a text or JSON renderer; errors and Ctrl-C become exit codes."""
     live = not args.json and sys.stderr.isatty() and os.environ.get("TERM") != "dumb"
     out: Renderer = (
         JsonRenderer(sys.stdout) if args.json else TextRenderer(sys.stdout, sys.stderr, live=live)
     )
     try:
-        return _run(args, out)
+        return body(args, out)
     except KeyboardInterrupt:
         err: D1Error = ImportCancelledError("cancelled before anything was sent", hint="")
         out.error(err, DatabaseState.NOT_STARTED)
@@ -125,7 +133,7 @@ def run(args: argparse.Namespace) -> int:
     except D1Error as err:
         out.error(err)
         out.result({"success": False, "exit_code": int(err.exit_code), "error": err})
-        return err.exit_code
+        return int(err.exit_code)
     finally:
         out.close()
 
@@ -152,15 +160,16 @@ def _run(args: argparse.Namespace, out: Renderer) -> int:
         )
         prepared = prepare(args, target, options, out)
         try:
-            return _import(args, out, client, db, prepared)
+            return import_prepared(args, out, client, db, prepared)
         finally:
             if prepared.temporary:
                 prepared.path.unlink(missing_ok=True)
 
 
-def _import(
+def import_prepared(
     args: argparse.Namespace, out: Renderer, client: Any, db: Any, prepared: PreparedImport
 ) -> int:
+    """Show what will happen, confirm, run the engine, report; returns the exit code."""
     rows = f", {prepared.total_rows:,} rows" if prepared.rows else ""
     out.info(
         "prepared",
@@ -266,6 +275,7 @@ def add_parser(sub: Any) -> None:
         "converted to SQL, checked, uploaded, ingested and verified by row counts.",
         epilog=IMPORT_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
+        allow_abbrev=False,
     )
     p.add_argument("file", type=Path, metavar="FILE", help="the file to import")
     p.add_argument("--table", "-t", metavar="T", help="target table (default: from the file name)")
