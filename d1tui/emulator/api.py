@@ -29,7 +29,7 @@ class Backend:
     imports: Imports
     uploads: Uploads
     settings: ImportSettings
-    token: str
+    token: str = field(repr=False)
     account_id: str
     token_id: str
     token_status: str = "active"
@@ -214,9 +214,13 @@ def _record(backend: Backend, route_: Route) -> DatabaseRecord:
     return backend.store.find(route_.database or "")
 
 
-def _get(backend: Backend, route_: Route, _q: Query, _b: dict[str, Any]) -> Reply:
+def _get(backend: Backend, route_: Route, query: Query, _b: dict[str, Any]) -> Reply:
     record = _record(backend, route_)
-    return Reply(200, envelope(backend.store.describe(record, details=True)))
+    info = backend.store.describe(record, details=True)
+    wanted = {f.strip() for value in query.get("fields", []) for f in value.split(",") if f.strip()}
+    if wanted:  # wrangler asks for ?fields=uuid,name
+        info = {key: value for key, value in info.items() if key in wanted}
+    return Reply(200, envelope(info))
 
 
 def _create(backend: Backend, _r: Route, _q: Query, body: dict[str, Any]) -> Reply:

@@ -68,7 +68,7 @@ def execute_one(
         auth.enabled = False
     out.duration_ms = (time.perf_counter() - started) * 1000.0
     out.changes = conn.total_changes - before
-    out.changed_db = out.changes > 0 or statement.lstrip().upper().startswith(_DDL)
+    out.changed_db = out.changes > 0 or statement[:16].lstrip().upper().startswith(_DDL)
     return out
 
 

@@ -160,6 +160,8 @@ def test_create_get_list_delete(api: Api) -> None:
     assert by_name == by_uuid
     assert by_uuid["running_in_region"] == "ENAM" and by_uuid["version"] == "production"
     assert by_uuid["num_tables"] == 0 and by_uuid["file_size"] > 0
+    fields = api.http.get(api.dbs("/alpha"), params={"fields": "uuid,name"}).json()["result"]
+    assert fields == {"uuid": info["uuid"], "name": "alpha"}
     dup = api.http.post(api.dbs(), json={"name": "alpha"})
     assert error_of(dup) == (400, 7502, "A database with that name already exists.")
     assert api.http.delete(api.dbs(f"/{info['uuid']}")).json()["success"] is True
@@ -261,6 +263,16 @@ def test_statement_length_limit(api: Api, db: str) -> None:
     assert api.query(db, at_limit).status_code == 200
     too_long = prefix + "é" * 50_000 + "')"
     assert error_of(api.query(db, too_long)) == (400, 7500, "statement too long: SQLITE_TOOBIG")
+
+
+def test_d1_limits_on_variables_and_columns(api: Api, db: str) -> None:
+    select = "SELECT " + ", ".join("?" for _ in range(101))
+    assert error_of(api.query(db, select, list(range(101))))[2] == (
+        "too many SQL variables: SQLITE_ERROR"
+    )
+    assert api.query(db, select[:-3], list(range(100))).status_code == 200
+    wide = "CREATE TABLE wide (" + ", ".join(f"c{i}" for i in range(101)) + ")"
+    assert error_of(api.query(db, wide))[2] == "too many columns on wide: SQLITE_ERROR"
 
 
 def test_reserved_tables_and_pragmas_are_refused(api: Api, db: str) -> None:
