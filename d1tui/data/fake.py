@@ -97,8 +97,7 @@ def _parts(locale: str, seed: int) -> Parts:
         fake = Faker(locale, use_weighting=False)
     except AttributeError as exc:
         raise BadInputError(f"unknown Faker locale {locale!r}") from exc
-    fake.seed_instance(seed)
-    return Parts(fake)
+    return Parts(fake, seed)
 
 
 @dataclass(frozen=True)
@@ -123,8 +122,9 @@ def _pool(
     nulls = round(POOL_SLOTS * NULL_SHARE) if nullable else 0
     literals = [sql_literal(v).encode() for v in distinct]
     count = len(distinct)
-    values = [distinct[i % count] for i in range(POOL_SLOTS - nulls)] + [None] * nulls
-    lits = [literals[i % count] for i in range(POOL_SLOTS - nulls)] + [b"NULL"] * nulls
+    repeat, filled = POOL_SLOTS // count + 1, POOL_SLOTS - nulls
+    values = (distinct * repeat)[:filled] + [None] * nulls
+    lits = (literals * repeat)[:filled] + [b"NULL"] * nulls
     return _Pool(values, lits, _unique_split(kind, lits) if unique else None)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import time
 import uuid
+import zlib
 from collections.abc import Callable
 from functools import cached_property
 from random import Random
@@ -132,40 +133,68 @@ def _date(rng: Random) -> str:
 
 
 class Parts:
-    """Small pools of Faker pieces (names, words, sentences), each built on first use."""
+    """Small pools of Faker pieces (names, words, sentences), each built on first use.
 
-    def __init__(self, fake: Any) -> None:
-        self.fake = fake
+    Faker is reseeded before each piece so a piece is the same whatever was built before it.
+    """
+
+    def __init__(self, fake: Any, seed: int) -> None:
+        self._fake, self.seed = fake, seed
+
+    @property
+    def fake(self) -> Any:
+        """The Faker instance as it is (for pools that reseeded it first)."""
+        return self._fake
+
+    def faker(self, piece: str) -> Any:
+        """The Faker instance, reseeded for ``piece``."""
+        self._fake.seed_instance(zlib.crc32(f"{self.seed}\x00{piece}".encode()))
+        return self._fake
 
     @cached_property
     def first(self) -> list[str]:
         """Distinct first names."""
-        return _distinct(self.fake.first_name, 700, 2_000)
+        return _distinct(self.faker("first").first_name, 700, 2_000)
 
     @cached_property
     def last(self) -> list[str]:
         """Distinct last names."""
-        return _distinct(self.fake.last_name, 1_000, 2_500)
+        return _distinct(self.faker("last").last_name, 1_000, 2_500)
 
     @cached_property
     def words(self) -> list[str]:
         """Distinct words of the locale's lorem list."""
-        return _distinct(self.fake.word, 900, 2_500)
+        return _distinct(self.faker("words").word, 900, 2_500)
 
     @cached_property
     def sentences(self) -> list[str]:
         """Distinct sentences."""
-        return _distinct(self.fake.sentence, 1_500, 1_600)
+        return _distinct(self.faker("sentences").sentence, 1_500, 1_600)
 
     @cached_property
     def hosts(self) -> list[str]:
         """Distinct domain names."""
-        return _distinct(self.fake.domain_name, 1_000, 1_200)
+        return _distinct(self.faker("hosts").domain_name, 1_000, 1_200)
+
+    @cached_property
+    def phones(self) -> list[str]:
+        """Phone numbers in the locale's formats (their digits are redrawn per value)."""
+        return _distinct(self.faker("phones").phone_number, 300, 400)
+
+    @cached_property
+    def streets(self) -> list[str]:
+        """Street addresses (their house number is redrawn per value)."""
+        return _distinct(self.faker("streets").street_address, 1_500, 1_600)
+
+    @cached_property
+    def usernames(self) -> list[str]:
+        """User names (a number is appended to some)."""
+        return _distinct(self.faker("usernames").user_name, 2_000, 2_200)
 
     @cached_property
     def domains(self) -> list[str]:
         """E-mail domains: free mail providers and some company domains."""
-        return _distinct(self.fake.free_email_domain, 10, 200) + self.hosts[:300]
+        return _distinct(self.faker("domains").free_email_domain, 10, 200) + self.hosts[:300]
 
 
 def _distinct(make: Callable[[], object], want: int, tries: int) -> list[Any]:
@@ -192,6 +221,23 @@ def _email(p: Parts, rng: Random) -> str:
     return f"{local}@{rng.choice(p.domains)}"
 
 
+def _phone(p: Parts, rng: Random) -> str:
+    return _DIGIT.sub(lambda _: str(rng.randrange(10)), rng.choice(p.phones))
+
+
+def _address(p: Parts, rng: Random) -> str:
+    return _NUMBER.sub(str(rng.randint(1, 9999)), rng.choice(p.streets), count=1)
+
+
+def _username(p: Parts, rng: Random) -> str:
+    name: str = rng.choice(p.usernames)
+    return name if rng.random() < 0.3 else f"{name}{rng.randrange(1000)}"
+
+
+_DIGIT = re.compile(r"\d")
+_NUMBER = re.compile(r"\d+")
+
+
 def _phrase(p: Parts, rng: Random, low: int, high: int) -> str:
     return " ".join(rng.sample(p.words, rng.randint(low, high))).capitalize()
 
@@ -202,9 +248,9 @@ MAKERS: dict[str, Maker] = {
     "first_name": lambda p, r: r.choice(p.first),
     "last_name": lambda p, r: r.choice(p.last),
     "name": lambda p, r: f"{r.choice(p.first)} {r.choice(p.last)}",
-    "username": lambda p, r: p.fake.user_name(),
-    "phone": lambda p, r: p.fake.phone_number(),
-    "address": lambda p, r: p.fake.street_address(),
+    "username": _username,
+    "phone": _phone,
+    "address": _address,
     "city": lambda p, r: p.fake.city(),
     "country": lambda p, r: p.fake.country(),
     "country_code": lambda p, r: p.fake.country_code(),
@@ -247,13 +293,14 @@ MAKERS: dict[str, Maker] = {
 # Kinds with few possible values: stop filling their pool early.
 SMALL_KINDS = frozenset(
     {"country", "country_code", "state", "job", "color", "currency", "language", "status"}
-    | {"age", "year", "quantity", "score", "bool", "first_name", "last_name"}
+    | {"age", "year", "quantity", "score", "bool", "first_name", "last_name", "date"}
 )
 
 
 def build_pool(kind: str, parts: Parts, rng: Random) -> list[object]:
     """Up to ``POOL_SIZE`` distinct values of ``kind``, the same for the same rng state."""
     make = MAKERS[kind]
+    parts.faker(f"{kind}\x00{rng.getrandbits(32)}")
     tries = _SMALL_POOL_TRIES if kind in SMALL_KINDS else POOL_SIZE * 3
     return _distinct(lambda: make(parts, rng), POOL_SIZE, tries)
 
