@@ -1,0 +1,209 @@
+"""Conversion benchmark: d1tui's CSV/NDJSON → SQL against the sqlite3 shell and plain md5sum.
+
+Every command runs in its own process; wall time and the child's peak RSS (``os.wait4``) are
+taken per run, runs go round-robin and each figure is the median. Needs the sqlite3 command-line
+shell (``apt-get install -y sqlite3``). Results go to ``bench/results/convert.md``::
+
+    python bench/bench_convert.py                 # 1,000,000 rows, 3 rounds
+    python bench/bench_convert.py --big           # also the 10x file (~1.7 GB): d1tui RSS
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+DATA = HERE / "data"
+OUT = HERE / "out"
+RESULTS = HERE / "results" / "convert.md"
+
+
+@dataclass
+class Job:
+    """One command of the benchmark and what its runs measured."""
+
+    name: str
+    argv: list[str]
+    stdout: Path | None = None
+    times: list[float] | None = None
+    rss_kib: list[int] | None = None
+
+    def run(self) -> None:
+        """Run once; record wall seconds and the child's peak RSS."""
+        out = self.stdout.open("wb") if self.stdout else subprocess.DEVNULL
+        try:
+            start = time.perf_counter()
+            proc = subprocess.Popen(self.argv, stdout=out, cwd=ROOT)
+            _, status, usage = os.wait4(proc.pid, 0)
+            elapsed = time.perf_counter() - start
+            proc.returncode = os.waitstatus_to_exitcode(status)
+        finally:
+            if self.stdout:
+                out.close()  # type: ignore[union-attr]
+        if proc.returncode != 0:
+            raise SystemExit(f"{self.name} failed ({proc.returncode}): {' '.join(self.argv)}")
+        self.times = [*(self.times or []), elapsed]
+        self.rss_kib = [*(self.rss_kib or []), int(usage.ru_maxrss)]
+
+    @property
+    def seconds(self) -> float:
+        """Median wall time."""
+        return statistics.median(self.times or [float("nan")])
+
+    @property
+    def rss_mib(self) -> float:
+        """Largest peak RSS over the runs, MiB."""
+        return max(self.rss_kib or [0]) / 1024
+
+
+def ensure_data(rows: int, fmt: str) -> Path:
+    """The generated input file (made once with ``gen_data.py``)."""
+    path = DATA / f"rows{rows}.{fmt}"
+    if not path.exists():
+        subprocess.run(
+            [sys.executable, str(HERE / "gen_data.py"), "--rows", str(rows), "--format", fmt],
+            check=True,
+        )
+    return path
+
+
+def jobs_for(csv: Path, ndjson: Path | None, sqlite: str) -> list[Job]:
+    """The commands compared on one input size."""
+    OUT.mkdir(exist_ok=True)
+    py = sys.executable
+    jobs = [
+        Job(
+            "sqlite3 .import --csv + .dump",
+            [sqlite, ":memory:", f".import --csv {csv} t", ".dump"],
+            stdout=OUT / "sqlite-dump.sql",
+        ),
+        Job("md5sum (floor)", ["md5sum", str(csv)]),
+        Job(
+            "d1tui CSV → SQL",
+            [py, str(HERE / "convert_one.py"), "csv", str(csv), str(OUT / "d1tui-csv.sql")],
+        ),
+    ]
+    if ndjson is not None:
+        out = str(OUT / "d1tui-ndjson.sql")
+        jobs.append(
+            Job(
+                "d1tui NDJSON → SQL", [py, str(HERE / "convert_one.py"), "ndjson", str(ndjson), out]
+            )
+        )
+    return jobs
+
+
+def table(jobs: list[Job], base: Job, floor: Job) -> list[str]:
+    """Markdown rows: median time, ratio to the sqlite3 shell and to md5sum, peak RSS."""
+    lines = [
+        "| command | median s | runs (s) | × sqlite3 shell | × md5sum | peak RSS MiB |",
+        "|---|---:|---|---:|---:|---:|",
+    ]
+    for j in jobs:
+        runs = ", ".join(f"{t:.2f}" for t in j.times or [])
+        lines.append(
+            f"| {j.name} | {j.seconds:.2f} | {runs} | {j.seconds / base.seconds:.2f} "
+            f"| {j.seconds / floor.seconds:.1f} | {j.rss_mib:.0f} |"
+        )
+    return lines
+
+
+def _version(sqlite: str) -> str:
+    """The sqlite3 shell's version number."""
+    out = subprocess.run([sqlite, "--version"], capture_output=True, text=True, check=True)
+    return out.stdout.split()[0]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark and write the results file."""
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--rows", type=int, default=1_000_000)
+    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--no-ndjson", action="store_true")
+    p.add_argument("--big", action="store_true", help="also convert the 10x CSV once (RSS)")
+    a = p.parse_args(argv)
+    sqlite = shutil.which("sqlite3")
+    if sqlite is None:
+        raise SystemExit("needs the sqlite3 shell: apt-get install -y sqlite3")
+    csv = ensure_data(a.rows, "csv")
+    ndjson = None if a.no_ndjson else ensure_data(a.rows, "ndjson")
+    jobs = jobs_for(csv, ndjson, sqlite)
+    for r in range(a.rounds):
+        for j in jobs:
+            j.run()
+            print(f"round {r + 1}: {j.name}: {j.times[-1]:.2f} s", file=sys.stderr)  # type: ignore[index]
+    base, floor = jobs[0], jobs[1]
+    report = [
+        f"# Conversion benchmark ({a.rows:,} rows)",
+        "",
+        f"Input: `{csv.name}` {csv.stat().st_size / 1e6:.1f} MB"
+        + (f", `{ndjson.name}` {ndjson.stat().st_size / 1e6:.1f} MB" if ndjson else "")
+        + f". Median of {a.rounds} round-robin runs; each command in its own process.",
+        f"Machine: {platform.machine()}, {os.cpu_count()} CPUs, "
+        f"Python {platform.python_version()}, sqlite3 shell {_version(sqlite)}; "
+        f"load average at the end {os.getloadavg()[0]:.1f}.",
+        "",
+        *table(jobs, base, floor),
+    ]
+    if a.big:
+        big = ensure_data(a.rows * 10, "csv")
+        bigjobs = [
+            Job("md5sum 10x (floor)", ["md5sum", str(big)]),
+            Job(
+                "d1tui CSV → SQL 10x",
+                [
+                    sys.executable,
+                    str(HERE / "convert_one.py"),
+                    "csv",
+                    str(big),
+                    str(OUT / "big.sql"),
+                ],
+            ),
+        ]
+        for j in bigjobs:
+            j.run()
+        report += [
+            "",
+            f"10x file `{big.name}` {big.stat().st_size / 1e9:.2f} GB, one run:",
+            "",
+            "| command | s | × md5sum | peak RSS MiB |",
+            "|---|---:|---:|---:|",
+            *(
+                f"| {j.name} | {j.seconds:.1f} | {j.seconds / bigjobs[0].seconds:.1f} "
+                f"| {j.rss_mib:.0f} |"
+                for j in bigjobs
+            ),
+        ]
+    report += [
+        "",
+        "Reproduce:",
+        "",
+        "```",
+        "apt-get install -y sqlite3     # the baseline",
+        f"python bench/bench_convert.py --rows {a.rows} --rounds {a.rounds}"
+        + (" --big" if a.big else ""),
+        "```",
+        "",
+        "Commands timed:",
+        "",
+        *(f"- {j.name}: `{' '.join(j.argv)}`" for j in jobs),
+        "",
+    ]
+    RESULTS.parent.mkdir(exist_ok=True)
+    RESULTS.write_text("\n".join(report), encoding="utf-8")
+    print("\n".join(report))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

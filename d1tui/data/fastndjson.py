@@ -1,0 +1,239 @@
+"""NDJSON → multi-row INSERTs a block at a time, byte-identical to the exact per-value path.
+
+Each ~1 MiB block of whole lines is parsed by one ``orjson.loads`` call (the lines joined into a
+JSON array), columns are taken with ``itemgetter`` and rendered whole when every value has the
+column's own type (``str``/``int``/``float`` or ``None``), and rows are packed with ``rfind``
+(``blockpack``). Anything else in a block (a line that is not an object with exactly the
+columns as keys, a value of another type, a NUL, a blank line) sends that block through the exact
+path: the caller's ``coerce`` per value and ``sqlgen.render_row``.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from itertools import compress, repeat
+from operator import is_, is_not, itemgetter
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from d1tui.d1.errors import Location
+from d1tui.data.blockpack import (
+    ConvertStats,
+    FastPathUnsupportedError,
+    HashingSink,
+    StatementPacker,
+)
+from d1tui.data.sqlgen import STATEMENT_LIMIT, float_literal, render_row
+
+BLOCK_SIZE = 1 << 20
+_SEP, _NUL_MARK, _ROW = b"\x06", "\x07", b"\x05"
+_BOUNDARY = b")" + _ROW + b"("
+_RESTORE = bytes.maketrans(_SEP + _ROW, b",,")
+_INT64 = (-(2**63), 2**63 - 1)
+_MAX_DENOMINATOR = 2**62
+_NONE = type(None)
+
+ProgressFn = Callable[[int, int, int, int], None]
+Coerce = Callable[[object, int, Location], object]
+Renderer = Callable[[list[Any]], list[bytes] | None]
+
+
+def _nones(col: list[Any]) -> Iterator[int]:
+    """Indexes of the ``None`` items of a column."""
+    return compress(range(len(col)), map(is_, col, repeat(None)))
+
+
+def _text(col: list[Any]) -> list[bytes] | None:
+    """``'…'`` literals (quotes doubled) for a column of ``str``/``None``."""
+    nones = col.count(None)
+    if nones:
+        col = [_NUL_MARK if v is None else v for v in col]
+    text = "\x06".join(col)
+    if "\x00" in text or text.count("\x06") != len(col) - 1 or "\x05" in text:
+        return None
+    if text.count(_NUL_MARK) != nones:
+        return None
+    try:
+        joined = text.encode("utf-8")
+    except UnicodeEncodeError:
+        return None
+    if b"'" in joined:
+        joined = joined.replace(b"'", b"''")
+    joined = b"'" + joined.replace(_SEP, b"'" + _SEP + b"'") + b"'"
+    if nones:
+        joined = joined.replace(b"'\x07'", b"NULL")
+    return joined.split(_SEP)
+
+
+def _integer(col: list[Any]) -> list[bytes] | None:
+    """Digits for a column of 64-bit ``int``/``None``."""
+    nones = col.count(None)
+    ints = [v for v in col if v is not None] if nones else col
+    if ints and (min(ints) < _INT64[0] or max(ints) > _INT64[1]):
+        return None
+    if not nones:
+        return list(map(b"%d".__mod__, col))
+    out = [b"NULL"] * len(col)
+    for i in compress(range(len(col)), map(is_not, col, repeat(None))):
+        out[i] = b"%d" % col[i]
+    return out
+
+
+def _real(col: list[Any]) -> list[bytes] | None:
+    """``sqlgen.float_literal`` for a column of ``float``/``None``, computed in bulk."""
+    nones = col.count(None)
+    floats = [0.5 if v is None else v for v in col] if nones else col
+    try:
+        ratios = list(map(float.as_integer_ratio, floats))
+    except (ValueError, OverflowError):  # NaN and infinities: the exact function handles them
+        out = [float_literal(f).encode() for f in floats]
+    else:
+        dens = list(map(itemgetter(1), ratios))
+        if max(dens) > _MAX_DENOMINATOR:
+            out = [float_literal(f).encode() for f in floats]
+        else:
+            out = list(map(b"(%d.0/%d)".__mod__, ratios))
+            if 1 in dens:
+                for i in compress(range(len(dens)), map((1).__eq__, dens)):
+                    out[i] = float_literal(floats[i]).encode()
+    if nones:
+        for i in _nones(col):
+            out[i] = b"NULL"
+    return out
+
+
+_RENDERERS: dict[str, tuple[type, Renderer]] = {
+    "TEXT": (str, _text),
+    "INTEGER": (int, _integer),
+    "REAL": (float, _real),
+}
+
+
+class _Blocks:
+    """Converts blocks of NDJSON lines for one file's columns."""
+
+    def __init__(self, path: Path, columns: Sequence[str], types: Sequence[str], coerce: Coerce):
+        self.path = path
+        self.columns = tuple(columns)
+        self.getters = [itemgetter(c) for c in self.columns]
+        self.renderers = []
+        for t in types:
+            if t.upper() not in _RENDERERS:
+                raise FastPathUnsupportedError(f"column type {t!r}")
+            self.renderers.append(_RENDERERS[t.upper()])
+        self.coerce = coerce
+
+    def fast(self, block: bytes) -> tuple[bytes, bytes, int] | None:
+        """``(marked, final, rows)`` for ``StatementPacker.add_blob``, or None: exact path."""
+        try:
+            objs = orjson.loads(b"[" + block[:-1].replace(b"\n", b",") + b"]")
+        except orjson.JSONDecodeError:
+            return None
+        rows, ncols = len(objs), len(self.columns)
+        if set(map(type, objs)) != {dict} or set(map(len, objs)) != {ncols}:
+            return None
+        out: list[bytes] = [_BOUNDARY] * (rows * (ncols + 1) - 1)
+        for j, (getter, (kind, render)) in enumerate(
+            zip(self.getters, self.renderers, strict=True)
+        ):
+            try:
+                col = list(map(getter, objs))
+            except KeyError:
+                return None
+            if not set(map(type, col)) <= {kind, _NONE}:
+                return None
+            lits = render(col)
+            if lits is None:
+                return None
+            out[j :: ncols + 1] = lits
+        marked = b"(" + _SEP.join(out).replace(_SEP + _BOUNDARY + _SEP, _BOUNDARY) + b")"
+        return marked, marked.translate(_RESTORE), rows
+
+    def exact(self, block: bytes, packer: StatementPacker, line: int) -> list[bytes]:
+        """Convert a block line by line with the exact path."""
+        out: list[bytes] = []
+        for n, raw in enumerate(block.split(b"\n")[:-1], start=line + 1):
+            where = Location(self.path, line=n, row=packer.rows + 1)
+            try:
+                obj = orjson.loads(raw)
+            except orjson.JSONDecodeError as exc:
+                raise FastPathUnsupportedError(f"line {n}: not JSON") from exc
+            if not isinstance(obj, dict):
+                raise FastPathUnsupportedError(f"line {n}: not an object")
+            values = [self.coerce(obj.get(c), j, where) for j, c in enumerate(self.columns)]
+            out += packer.add_row(render_row(values), values, where)
+        return out
+
+
+def convert_ndjson(
+    path: Path,
+    write: Callable[[bytes], object],
+    *,
+    table: str,
+    columns: Sequence[str],
+    column_types: Sequence[str],
+    key_column: str | None = None,
+    coerce: Coerce | None = None,
+    hasher: object | None = None,
+    limit: int = STATEMENT_LIMIT,
+    block_size: int = BLOCK_SIZE,
+    progress: ProgressFn | None = None,
+    cancel: threading.Event | None = None,
+) -> ConvertStats:
+    """Convert an NDJSON file (one object per line, keys = ``columns``) to INSERT statements.
+
+    ``coerce(value, column, where)`` is the exact path's conversion of one parsed JSON value
+    (default: the value itself). Raises ``FastPathUnsupportedError`` for lines only the exact
+    reader can explain (not JSON, not an object): convert the file with it instead.
+    """
+    conv = _Blocks(path, columns, column_types, coerce or (lambda v, _j, _w: v))
+    sink = HashingSink(write, hasher)
+    packer = StatementPacker(sink, table, columns, key_column=key_column, limit=limit)
+    read_total, line, carry, first = 0, 0, b"", True
+    try:
+        with path.open("rb") as f:
+            while True:
+                if cancel is not None and cancel.is_set():
+                    raise InterruptedError("conversion cancelled")
+                chunk = f.read(block_size)
+                read_total += len(chunk)
+                buf = carry + chunk if carry else chunk
+                if first and len(buf) >= 3:
+                    first = False
+                    if buf.startswith(b"\xef\xbb\xbf"):
+                        buf = buf[3:]
+                if chunk:
+                    cut = buf.rfind(b"\n") + 1
+                    block, carry = buf[:cut], buf[cut:]
+                else:
+                    block, carry = (buf + b"\n" if buf and not buf.endswith(b"\n") else buf), b""
+                if block:
+                    _convert_block(conv, packer, sink, block, line)
+                    line += block.count(b"\n")
+                if progress is not None:
+                    progress(read_total, packer.rows, packer.statements, sink.bytes_written)
+                if not chunk:
+                    break
+        for stmt in packer.close():
+            sink.put(stmt)
+        md5 = sink.close()
+    except BaseException:
+        sink.abort()
+        raise
+    return ConvertStats(packer.rows, packer.statements, sink.bytes_written, md5, read_total)
+
+
+def _convert_block(
+    conv: _Blocks, packer: StatementPacker, sink: HashingSink, block: bytes, line: int
+) -> None:
+    """Fast path if it can, else the exact path; queue the statements."""
+    got = conv.fast(block)
+    if got is not None:
+        statements = packer.add_blob(*got)
+        if statements is not None:
+            sink.put(b"".join(statements))
+            return
+    sink.put(b"".join(conv.exact(block, packer, line)))
