@@ -24,11 +24,18 @@ from pathlib import Path
 
 from d1tui.d1.errors import BadInputError, ImportCancelledError, Location
 from d1tui.d1.events import PrepareProgress
+from d1tui.data.dump_rows import LongRows
+from d1tui.data.sqlhead import (
+    column_list,
+    create_kind,
+    is_internal,
+    target_table,
+    values_offset,
+)
 from d1tui.data.sqlsplit import (
     Statement,
     Token,
     decoded_lines,
-    iter_tokens,
     split_lines,
     tokens,
     value_tuples,
@@ -89,6 +96,7 @@ class DumpReport:
     pragmas_rewritten: int = 0
     pragmas_dropped: int = 0
     inserts_split: int = 0
+    long_rows: int = 0
 
     @property
     def total_rows(self) -> int:
@@ -116,6 +124,11 @@ class DumpReport:
             notes.append(
                 f"split {self.inserts_split} INSERT(s) over 100,000 bytes into smaller ones"
             )
+        if self.long_rows:
+            notes.append(
+                f"{self.long_rows} row(s) over 100,000 bytes inserted in parts "
+                "(INSERT, then UPDATE … || … appends)"
+            )
         if not self.rows_known:
             notes.append("row counts cannot be checked: the file does more than plain INSERTs")
         return notes
@@ -127,6 +140,7 @@ class _Cleaner:
     def __init__(self, path: Path, out: Write, report: DumpReport) -> None:
         self.path, self.out, self.report = path, out, report
         self.names: dict[str, str] = {}  # lower-case table name → first spelling
+        self.long_rows = LongRows()
         self.trigger_seen = False
 
     def handle(self, st: Statement) -> None:
@@ -154,8 +168,8 @@ class _Cleaner:
         if first == "ANALYZE":
             self.report.internal_dropped += 1
             return
-        table = _target(toks)
-        if table is not None and _is_internal(table):
+        table = target_table(toks)
+        if table is not None and is_internal(table):
             if table.lower().startswith("sqlite_") and first not in ("INSERT", "DELETE", "CREATE"):
                 self._fail(st, f"{table} belongs to SQLite and cannot be written")
             self.report.internal_dropped += 1
@@ -163,7 +177,7 @@ class _Cleaner:
         if first in ("INSERT", "REPLACE"):
             self._insert(st, toks, table)
             return
-        self._account(first, toks, table)
+        self._account(first, toks, table, st.text)
         self._emit(st.text)
 
     def _pragma(self, st: Statement, toks: list[Token]) -> None:
@@ -185,10 +199,10 @@ class _Cleaner:
 
     def _insert(self, st: Statement, toks: list[Token], table: str | None) -> None:
         plain = len(toks) > 2 and toks[0].is_word("INSERT") and toks[1].is_word("INTO")
-        values_at = _values_offset(st.text) if plain and table else None
+        values_at = values_offset(st.text) if plain and table else None
         spans = value_tuples(st.text, values_at) if values_at is not None else None
         if table is None or spans is None:
-            self._account("INSERT", toks, table)
+            self._account("INSERT", toks, table, st.text)
             self._emit(st.text)
             return
         key = self.names.setdefault(table.lower(), table)
@@ -201,9 +215,9 @@ class _Cleaner:
             self._write(data)
             return
         assert values_at is not None
-        self._split(st, text[:values_at], spans)
+        self._split(st, text[:values_at], spans, table)
 
-    def _split(self, st: Statement, prefix: str, spans: list[tuple[int, int]]) -> None:
+    def _split(self, st: Statement, prefix: str, spans: list[tuple[int, int]], table: str) -> None:
         """Write the tuples of one over-long INSERT as several INSERTs under the limit."""
         head = prefix.encode()
         room = STATEMENT_LIMIT - len(head) - 1  # the ';'
@@ -212,14 +226,11 @@ class _Cleaner:
         for a, b in spans:
             row = st.text[a:b].encode()
             if len(row) > room:
-                line = st.line + st.text.count("\n", 0, a)
-                self._fail(
-                    st,
-                    f"one row of this INSERT is {len(row):,} bytes: over D1's 100,000-byte "
-                    "statement limit; import that row from CSV/JSON (long values are appended "
-                    "in parts) or shorten it",
-                    line=line,
-                )
+                if batch:
+                    self._write(head + b",".join(batch) + b";")
+                    batch, used = [], 0
+                self._long_row(st, prefix, table, a, b)
+                continue
             if batch and used + 1 + len(row) > room:
                 self._write(head + b",".join(batch) + b";")
                 batch, used = [], 0
@@ -229,13 +240,32 @@ class _Cleaner:
             self._write(head + b",".join(batch) + b";")
         self.report.inserts_split += 1
 
-    def _account(self, first: str, toks: list[Token], table: str | None) -> None:
+    def _long_row(self, st: Statement, prefix: str, table: str, a: int, b: int) -> None:
+        """A row over the limit: inserted cut, then completed by UPDATEs (InsertWriter)."""
+        written = self.long_rows.write(self._raw, table, column_list(prefix), st.text[a:b])
+        if written is None:
+            self._fail(
+                st,
+                f"one row of this INSERT is {len(st.text[a:b].encode()):,} bytes: over D1's "
+                "100,000-byte statement limit, and its values could not be read to split it",
+                line=st.line + st.text.count("\n", 0, a),
+            )
+        else:
+            self.report.statements += written[0]
+            self.report.long_rows += 1
+
+    def _raw(self, data: bytes) -> None:
+        self.out(data)
+        self.report.bytes_written += len(data)
+
+    def _account(self, first: str, toks: list[Token], table: str | None, st_text: str) -> None:
         """Keep ``rows`` honest: anything but plain INSERT…VALUES makes counts unknowable."""
         if first == "CREATE":
-            kind = _create_kind(toks)
+            kind = create_kind(toks)
             if kind == "TRIGGER":
                 self.trigger_seen = True
             if kind == "TABLE" and table is not None:
+                self.long_rows.note_create(st_text)
                 if any(t.is_word("AS") for t in toks):
                     self.report.rows_known = False
                 self.report.created_tables.append(table)
@@ -261,70 +291,6 @@ class _Cleaner:
     def _fail(self, st: Statement, detail: str, line: int | None = None) -> None:
         where = Location(self.path, line=line or st.line, column=None if line else st.column)
         raise BadInputError(detail, where=where)
-
-
-def _is_internal(table: str) -> bool:
-    low = table.lower()
-    return low.startswith("_cf_") or low.startswith("sqlite_")
-
-
-def _create_kind(toks: list[Token]) -> str:
-    for t in toks[1:4]:
-        if t.is_word("TABLE", "INDEX", "VIEW", "TRIGGER"):
-            return t.value.upper()
-    return ""
-
-
-def _name_after(toks: list[Token], i: int) -> str | None:
-    """The (possibly schema-qualified) name starting at ``toks[i]``; the schema is dropped."""
-    if i >= len(toks):
-        return None
-    if not toks[i].quoted and not (toks[i].value[:1].isalpha() or toks[i].value[:1] == "_"):
-        return None
-    if i + 2 < len(toks) and toks[i + 1].value == "." and not toks[i + 1].quoted:
-        return toks[i + 2].value
-    return toks[i].value
-
-
-def _target(toks: list[Token]) -> str | None:
-    """The table a statement writes (or an index/trigger is on); None when not found."""
-    first = toks[0].value.upper()
-    i = 1
-    if first in ("INSERT", "REPLACE"):
-        while i < len(toks) and not toks[i].is_word("INTO"):
-            i += 1
-        return _name_after(toks, i + 1)
-    if first == "DELETE":
-        return _name_after(toks, 2) if len(toks) > 1 and toks[1].is_word("FROM") else None
-    if first == "UPDATE":
-        if len(toks) > 2 and toks[1].is_word("OR"):
-            i = 3
-        return _name_after(toks, i)
-    if first in ("CREATE", "DROP"):
-        kind = _create_kind(toks)
-        at = next((k for k, t in enumerate(toks) if t.is_word(kind)), 0) + 1
-        if len(toks) > at + 1 and toks[at].is_word("IF"):
-            at += 3 if toks[at + 1].is_word("NOT") else 2
-        if kind == "INDEX" and first == "CREATE":
-            on = next((k for k, t in enumerate(toks) if t.is_word("ON")), -1)
-            return _name_after(toks, on + 1) if on > 0 else None
-        return _name_after(toks, at) if kind in ("TABLE", "VIEW", "INDEX") else None
-    return None
-
-
-def _values_offset(text: str) -> int | None:
-    """Offset just after the VALUES keyword of a plain INSERT, or None (SELECT, DEFAULT…)."""
-    depth = 0
-    for t in iter_tokens(text):
-        if t.value == "(" and not t.quoted:
-            depth += 1
-        elif t.value == ")" and not t.quoted:
-            depth -= 1
-        elif depth == 0 and t.is_word("VALUES"):
-            return t.end
-        elif depth == 0 and t.is_word("SELECT", "DEFAULT", "WITH"):
-            return None
-    return None
 
 
 def clean_statements(

@@ -183,10 +183,37 @@ def test_allowed_pragmas_kept_and_foreign_keys_on_dropped(tmp_path: Path) -> Non
     assert report.pragmas_dropped == 1  # type: ignore[attr-defined]
 
 
-def test_single_row_over_the_limit_names_its_line(tmp_path: Path) -> None:
+def test_rows_over_the_limit_are_inserted_in_parts(tmp_path: Path) -> None:
+    db = tmp_path / "big.db"
+    conn = sqlite3.connect(db)
+    conn.execute("CREATE TABLE t(id INTEGER PRIMARY KEY, body TEXT, data BLOB, n REAL)")
+    body = "it's\nlong é🎉 " * 12_000  # ~200 KB, newlines: .dump writes replace(..., char(10))
+    conn.executemany(
+        "INSERT INTO t VALUES (?, ?, ?, ?)",
+        [(1, body, bytes(range(256)) * 500, 0.1), (2, "small", None, None)],
+    )
+    conn.commit()
+    dump = tmp_path / "big.sql"
+    shell = shutil.which("sqlite3")
+    if shell:
+        dump.write_bytes(
+            subprocess.run([shell, str(db), ".dump"], check=True, capture_output=True).stdout
+        )
+    else:
+        dump.write_text("\n".join(conn.iterdump()))
+    sql, report = _clean(dump)
+    assert all(len(s.encode()) + 1 <= STATEMENT_LIMIT for s in sql.split(";\n"))
+    assert report.long_rows == 1 and report.rows == {"t": 2}  # type: ignore[attr-defined]
+    assert any("in parts" in n for n in report.notes())  # type: ignore[attr-defined]
+    assert _tables(_load_like_d1(sql)) == _tables(conn)
+
+
+def test_unreadable_long_row_names_its_line(tmp_path: Path) -> None:
     dump = tmp_path / "wide.sql"
     dump.write_text(
-        "CREATE TABLE t(a);\nINSERT INTO t VALUES\n('small'),\n('" + "y" * 120_000 + "');\n"
+        "CREATE TABLE t(a);\nINSERT INTO t VALUES\n('small'),\n(nosuch || '"
+        + "y" * 120_000
+        + "');\n"
     )
     with pytest.raises(BadInputError) as err:
         clean_dump(dump, io.BytesIO().write)
