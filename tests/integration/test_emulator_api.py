@@ -18,6 +18,9 @@ from hypothesis import strategies as st
 
 from d1tui.emulator import Emulator
 
+# One shared client for unauthenticated calls (uploads, wrong tokens); plain HTTP, no CA loading.
+PLAIN = httpx.Client(timeout=10, verify=False)
+
 
 class Api:
     """A bare httpx view of one emulator (deliberately not the project's client)."""
@@ -25,7 +28,10 @@ class Api:
     def __init__(self, emu: Emulator) -> None:
         self.emu = emu
         self.http = httpx.Client(
-            base_url=emu.base_url, headers={"Authorization": f"Bearer {emu.token}"}, timeout=10
+            base_url=emu.base_url,
+            headers={"Authorization": f"Bearer {emu.token}"},
+            timeout=10,
+            verify=False,  # plain HTTP: skip loading CA certificates (slow)
         )
 
     def dbs(self, tail: str = "") -> str:
@@ -72,7 +78,7 @@ def error_of(response: httpx.Response) -> tuple[int, int, str]:
 # ---- envelope and routing --------------------------------------------------------------------
 def test_unknown_path_is_a_404_envelope(api: Api) -> None:
     assert error_of(api.http.get("/nope")) == (404, 7000, "No route for that URI")
-    outside = httpx.get(api.emu.base_url.replace("/client/v4", "/elsewhere"))
+    outside = PLAIN.get(api.emu.base_url.replace("/client/v4", "/elsewhere"))
     assert outside.status_code == 404 and outside.json()["errors"][0]["code"] == 7000
 
 
@@ -123,8 +129,8 @@ def test_token_verify_user_and_account_variants(api: Api) -> None:
 
 def test_token_verify_refuses_missing_and_wrong_tokens(emu: Emulator) -> None:
     url = emu.base_url + "/user/tokens/verify"
-    assert error_of(httpx.get(url)) == (401, 1000, "Invalid API Token")
-    wrong = httpx.get(url, headers={"Authorization": "Bearer nope"})
+    assert error_of(PLAIN.get(url)) == (401, 1000, "Invalid API Token")
+    wrong = PLAIN.get(url, headers={"Authorization": "Bearer nope"})
     assert error_of(wrong) == (401, 1000, "Invalid API Token")
 
 
@@ -137,8 +143,8 @@ def test_expired_token_is_reported_by_verify_and_refused_by_d1(api: Api, db: str
 
 def test_d1_auth_failures(emu: Emulator, api: Api, db: str) -> None:
     url = emu.base_url + api.dbs()
-    assert error_of(httpx.get(url)) == (401, 10000, "Authentication error")
-    wrong = httpx.get(url, headers={"Authorization": "Bearer " + emu.token + "x"})
+    assert error_of(PLAIN.get(url)) == (401, 10000, "Authentication error")
+    wrong = PLAIN.get(url, headers={"Authorization": "Bearer " + emu.token + "x"})
     assert error_of(wrong) == (403, 10000, "Authentication error")
     other = api.http.get(f"/accounts/{'0' * 32}/d1/database/{db}")
     assert error_of(other) == (
@@ -386,7 +392,7 @@ def test_serve_prints_how_to_connect_and_stops_on_ctrl_c(tmp_path: Path) -> None
         base_url = lines[1].split()[-1]
         assert base_url.startswith("http://127.0.0.1:") and base_url.endswith("/client/v4")
         assert "b" * 32 in lines[2] and "tok-for-serve" in lines[3]
-        verify = httpx.get(
+        verify = PLAIN.get(
             base_url + "/user/tokens/verify", headers={"Authorization": "Bearer tok-for-serve"}
         )
         assert verify.json()["result"]["status"] == "active"

@@ -14,6 +14,9 @@ import pytest
 
 from d1tui.emulator import Emulator
 
+# One shared client for unauthenticated calls (uploads, wrong tokens); plain HTTP, no CA loading.
+PLAIN = httpx.Client(timeout=10, verify=False)
+
 NOT_IMPORTING = {"success": False, "error": "Not currently importing anything."}
 
 
@@ -23,7 +26,10 @@ class Api:
     def __init__(self, emu: Emulator, db: str) -> None:
         self.emu = emu
         self.http = httpx.Client(
-            base_url=emu.base_url, headers={"Authorization": f"Bearer {emu.token}"}, timeout=10
+            base_url=emu.base_url,
+            headers={"Authorization": f"Bearer {emu.token}"},
+            timeout=10,
+            verify=False,  # plain HTTP: skip loading CA certificates (slow)
         )
         self.path = f"/accounts/{emu.account_id}/d1/database/{db}"
 
@@ -107,7 +113,7 @@ def test_drop_loses_the_answer_but_the_work_is_done(api: Api) -> None:
 def upload_and_ingest(api: Api, data: bytes) -> httpx.Response:
     etag = hashlib.md5(data).hexdigest()
     init = api.imp(action="init", etag=etag).json()["result"]
-    assert httpx.put(init["upload_url"], content=data).status_code == 200
+    assert PLAIN.put(init["upload_url"], content=data).status_code == 200
     return api.imp(action="ingest", etag=etag, filename=init["filename"])
 
 
@@ -127,10 +133,10 @@ def test_upload_drop_after_some_bytes_stores_nothing(api: Api) -> None:
     init = api.imp(action="init", etag=etag).json()["result"]
     api.emu.faults.add("upload", "drop", after_bytes=4096)
     with pytest.raises(httpx.TransportError):
-        httpx.put(init["upload_url"], content=data)
+        PLAIN.put(init["upload_url"], content=data)
     assert not (api.emu.data_dir / "uploads" / init["filename"]).exists()
     assert "upload_url" in api.imp(action="init", etag=etag).json()["result"]
-    assert httpx.put(init["upload_url"], content=data).headers["ETag"] == f'"{etag}"'
+    assert PLAIN.put(init["upload_url"], content=data).headers["ETag"] == f'"{etag}"'
 
 
 @pytest.mark.parametrize("kind", ["wrong_etag", "no_etag"])
@@ -139,20 +145,20 @@ def test_etag_faults(api: Api, kind: str) -> None:
     etag = hashlib.md5(data).hexdigest()
     init = api.imp(action="init", etag=etag).json()["result"]
     api.emu.faults.add("upload", kind)
-    put = httpx.put(init["upload_url"], content=data)
+    put = PLAIN.put(init["upload_url"], content=data)
     assert put.status_code == 200
     if kind == "no_etag":
         assert "ETag" not in put.headers
     else:
         assert put.headers["ETag"].strip('"') != etag and len(put.headers["ETag"]) == 34
-    assert httpx.put(init["upload_url"], content=data).headers["ETag"] == f'"{etag}"'
+    assert PLAIN.put(init["upload_url"], content=data).headers["ETag"] == f'"{etag}"'
 
 
 def test_upload_status_fault_is_an_s3_error(api: Api) -> None:
     data = b"SELECT 1;"
     init = api.imp(action="init", etag=hashlib.md5(data).hexdigest()).json()["result"]
     api.emu.faults.add("upload", "status", status=503)
-    put = httpx.put(init["upload_url"], content=data)
+    put = PLAIN.put(init["upload_url"], content=data)
     assert put.status_code == 503 and b"<Code>SlowDown</Code>" in put.content
 
 

@@ -14,6 +14,9 @@ import pytest
 
 from d1tui.emulator import Emulator
 
+# One shared client for unauthenticated calls (uploads, wrong tokens); plain HTTP, no CA loading.
+PLAIN = httpx.Client(timeout=10, verify=False)
+
 
 @pytest.fixture
 def emu(tmp_path: Path) -> Iterator[Emulator]:
@@ -22,7 +25,7 @@ def emu(tmp_path: Path) -> Iterator[Emulator]:
 
 
 def init(emu: Emulator, db: str, data: bytes) -> dict[str, Any]:
-    response = httpx.post(
+    response = PLAIN.post(
         f"{emu.base_url}/accounts/{emu.account_id}/d1/database/{db}/import",
         json={"action": "init", "etag": hashlib.md5(data).hexdigest()},
         headers={"Authorization": f"Bearer {emu.token}"},
@@ -57,7 +60,7 @@ def db(emu: Emulator) -> str:
 def test_put_streams_to_disk_and_answers_with_the_md5_etag(emu: Emulator, db: str) -> None:
     data = b"INSERT INTO x VALUES (1);\n" * 50_000
     answer = init(emu, db, data)
-    put = httpx.put(answer["upload_url"], content=data)
+    put = PLAIN.put(answer["upload_url"], content=data)
     assert put.status_code == 200 and put.content == b""
     assert put.headers["ETag"] == f'"{hashlib.md5(data).hexdigest()}"'
     assert (emu.data_dir / "uploads" / answer["filename"]).read_bytes() == data
@@ -114,7 +117,7 @@ def test_expired_url_is_access_denied(tmp_path: Path) -> None:
     with Emulator(tmp_path, upload_url_ttl=0) as emu:
         db = str(emu.create_database("late")["uuid"])
         url = init(emu, db, b"SELECT 1;")["upload_url"]
-        put = httpx.put(url, content=b"SELECT 1;")
+        put = PLAIN.put(url, content=b"SELECT 1;")
     assert put.status_code == 403
     assert b"<Code>AccessDenied</Code><Message>Request has expired</Message>" in put.content
 
@@ -122,12 +125,12 @@ def test_expired_url_is_access_denied(tmp_path: Path) -> None:
 def test_tampered_signature_or_name_is_refused(emu: Emulator, db: str) -> None:
     url = init(emu, db, b"SELECT 1;")["upload_url"]
     forged = url[:-4] + ("0000" if not url.endswith("0000") else "1111")
-    put = httpx.put(forged, content=b"SELECT 1;")
+    put = PLAIN.put(forged, content=b"SELECT 1;")
     assert put.status_code == 403 and b"SignatureDoesNotMatch" in put.content
     other_name = url.replace(db, "0" * 8 + db[8:])
-    assert httpx.put(other_name, content=b"SELECT 1;").status_code == 403
+    assert PLAIN.put(other_name, content=b"SELECT 1;").status_code == 403
     unsigned = url.split("?")[0]
-    assert httpx.put(unsigned, content=b"SELECT 1;").status_code == 403
+    assert PLAIN.put(unsigned, content=b"SELECT 1;").status_code == 403
 
 
 @pytest.mark.parametrize(
@@ -150,10 +153,10 @@ def test_traversal_and_unknown_names_are_refused(emu: Emulator, db: str, path: b
 def test_upload_for_an_unknown_database_is_404(emu: Emulator, db: str) -> None:
     url = init(emu, db, b"SELECT 1;")["upload_url"]
     emu.delete_database(db)
-    put = httpx.put(url, content=b"SELECT 1;")
+    put = PLAIN.put(url, content=b"SELECT 1;")
     assert put.status_code == 404 and b"NoSuchBucket" in put.content
 
 
 def test_get_on_an_upload_url_is_405(emu: Emulator, db: str) -> None:
     url = init(emu, db, b"SELECT 1;")["upload_url"]
-    assert httpx.get(url).status_code == 405
+    assert PLAIN.get(url).status_code == 405
