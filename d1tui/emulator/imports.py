@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
+import sqlite3
 import threading
 import time
 from dataclasses import dataclass
@@ -11,7 +13,7 @@ from typing import Any
 
 from d1tui.emulator.execution import commit, execute_one, last_row_id, meta_block, size_of
 from d1tui.emulator.splitter import iter_chunks, iter_statements
-from d1tui.emulator.sqlrules import SqlError, connect
+from d1tui.emulator.sqlrules import Authorizer, SqlError, connect
 from d1tui.emulator.store import DatabaseRecord, Store, StoreError
 from d1tui.emulator.uploads import Uploads, object_name
 
@@ -112,59 +114,24 @@ class ImportJob:
 
     def _run(self) -> None:
         uuid = self.record.uuid
-        totals = {"duration": 0.0, "read": 0, "written": 0, "changes": 0}
-        changed = False
         outcome: tuple[str, str | dict[str, Any]]
-        with self.store.db_lock(uuid):
-            conn, auth = connect(self.store.file_of(uuid))
-            conn.set_progress_handler(self._must_stop, 1000)
-            try:
-                conn.execute("BEGIN")
-                self._log("Starting import...")
-                last_note = time.monotonic()
-                with open(self.source, "rb") as fh:
-                    for statement in iter_statements(iter_chunks(fh)):
-                        self._check()
-                        out = execute_one(conn, auth, statement, keep_rows=False)
-                        self.processed += 1
-                        totals["duration"] += out.duration_ms
-                        totals["read"] += max(out.rows_seen, out.changes)
-                        totals["written"] += out.changes
-                        totals["changes"] += out.changes
-                        changed = changed or out.changed_db
-                        step = self.settings.statements_per_step
-                        if step and self.processed % step == 0:
-                            self._log_progress()
-                            self._pause(self.settings.step_seconds)
-                        elif time.monotonic() - last_note > _PROGRESS_EVERY:
-                            self._log_progress()
-                            last_note = time.monotonic()
-                self._check()
-                commit(conn)
-                final_bookmark = self.store.bump(uuid)
-                meta = meta_block(
-                    region=self.record.region,
-                    duration_ms=totals["duration"],
-                    changes=int(totals["changes"]),
-                    last_id=last_row_id(conn),
-                    changed_db=changed,
-                    size_after=size_of(conn),
-                    rows_read=int(totals["read"]),
-                    rows_written=int(totals["written"]),
-                )
-                self._log_progress()
-                result = {"final_bookmark": final_bookmark, "num_queries": self.processed}
-                outcome = ("complete", {**result, "meta": meta})
-            except SqlError as exc:
-                outcome = ("error", self._cancel_text or exc.text)
-            except _StopImportError:
-                outcome = ("error", self._cancel_text)
-            except Exception as exc:  # never leave the database locked
-                outcome = ("error", f"D1_ERROR: internal error: {type(exc).__name__}")
-            finally:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                conn.close()
+        try:
+            with self.store.db_lock(uuid):
+                conn, auth = connect(self.store.file_of(uuid))
+                try:
+                    conn.set_progress_handler(self._must_stop, 1000)
+                    outcome = ("complete", self._execute(conn, auth))
+                finally:
+                    with contextlib.suppress(sqlite3.Error):
+                        if conn.in_transaction:
+                            conn.execute("ROLLBACK")
+                    conn.close()
+        except SqlError as exc:
+            outcome = ("error", self._cancel_text or exc.text)
+        except _StopImportError:
+            outcome = ("error", self._cancel_text)
+        except Exception as exc:  # never leave the database locked
+            outcome = ("error", f"D1_ERROR: internal error: {type(exc).__name__}: {exc}")
         # Free the database before anyone can learn the outcome.
         self.store.importing.discard(uuid)
         with self.cond:
@@ -174,6 +141,45 @@ class ImportJob:
             else:
                 self.error = outcome[1]
             self.cond.notify_all()
+
+    def _execute(self, conn: sqlite3.Connection, auth: Authorizer) -> dict[str, Any]:
+        """Run the file in one transaction and commit it; return the `result` block."""
+        totals = {"duration": 0.0, "read": 0, "written": 0}
+        changed = False
+        conn.execute("BEGIN")
+        self._log("Starting import...")
+        last_note = time.monotonic()
+        with open(self.source, "rb") as fh:
+            for statement in iter_statements(iter_chunks(fh)):
+                self._check()
+                out = execute_one(conn, auth, statement, keep_rows=False)
+                self.processed += 1
+                totals["duration"] += out.duration_ms
+                totals["read"] += max(out.rows_seen, out.changes)
+                totals["written"] += out.changes
+                changed = changed or out.changed_db
+                step = self.settings.statements_per_step
+                if step and self.processed % step == 0:
+                    self._log_progress()
+                    self._pause(self.settings.step_seconds)
+                elif time.monotonic() - last_note > _PROGRESS_EVERY:
+                    self._log_progress()
+                    last_note = time.monotonic()
+        self._check()
+        commit(conn)
+        meta = meta_block(
+            region=self.record.region,
+            duration_ms=totals["duration"],
+            changes=int(totals["written"]),
+            last_id=last_row_id(conn),
+            changed_db=changed,
+            size_after=size_of(conn),
+            rows_read=int(totals["read"]),
+            rows_written=int(totals["written"]),
+        )
+        self._log_progress()
+        final_bookmark = self.store.bump(self.record.uuid)
+        return {"final_bookmark": final_bookmark, "num_queries": self.processed, "meta": meta}
 
     # ---- answer side -------------------------------------------------------------------
     def touch(self) -> None:

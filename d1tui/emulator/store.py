@@ -70,9 +70,15 @@ class Store:
     def _load(self) -> None:
         if not self._index_path.exists():
             return
-        raw = json.loads(self._index_path.read_text("utf-8"))
-        for item in raw.get("databases", []):
-            record = DatabaseRecord(**item)
+        try:
+            raw = json.loads(self._index_path.read_text("utf-8"))
+            records = [DatabaseRecord(**item) for item in raw["databases"]]
+        except (ValueError, TypeError, KeyError) as exc:
+            raise RuntimeError(
+                f"{self._index_path} is not a valid emulator index ({exc}); move it away to start"
+                " afresh (the database files next to it are kept)."
+            ) from None
+        for record in records:
             if self.file_of(record.uuid).exists():
                 self._records[record.uuid] = record
 
