@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import FAST
 from pilot_steps import choose_file, pick_database, start_import, to_preview, verify, wait_until
 
 from d1tui.d1.events import DatabaseState, ImportFailed
@@ -19,7 +21,7 @@ SIZE = (100, 30)
 @pytest.fixture
 def emulator_options() -> dict[str, Any]:
     """A slow ingest: one statement, then a pause, so there is time to cancel."""
-    return {"statements_per_step": 1, "step_seconds": 0.3}
+    return {"statements_per_step": 1, "step_seconds": 0.5, "no_poll_timeout": 0.8}
 
 
 async def test_cancel_rolls_back_and_shows_it(build_app, emulator, workdir: Path) -> None:
@@ -28,7 +30,7 @@ async def test_cancel_rolls_back_and_shows_it(build_app, emulator, workdir: Path
     (workdir / "data" / "big.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
     with sqlite3.connect(emulator.database_file("demo")) as conn:
         before = conn.execute("SELECT COUNT(*) FROM TargetD1Table").fetchone()[0]
-    app = build_app()
+    app = build_app(import_options=replace(FAST, rollback_wait=1.2, max_poll_gap=0.2))
     async with app.run_test(size=SIZE) as pilot:
         await verify(pilot, app)
         await pick_database(pilot, app)
@@ -47,6 +49,6 @@ async def test_cancel_rolls_back_and_shows_it(build_app, emulator, workdir: Path
         assert outcome.database in (DatabaseState.UNCHANGED, DatabaseState.ROLLED_BACK)
         summary = str(screen.query_one("#summary").render())
         assert "cancel" in summary.lower()
-        assert any("cancelling" in line for line in screen.lines)
+        assert any("cancelling" in line for line in screen.lines), screen.lines
     with sqlite3.connect(emulator.database_file("demo")) as conn:
         assert conn.execute("SELECT COUNT(*) FROM TargetD1Table").fetchone()[0] == before

@@ -45,9 +45,15 @@ def success_lines(event: ImportSucceeded, database: str) -> list[str]:
 
 def failure_lines(event: ImportFailed) -> list[str]:
     """The summary of a failed or cancelled import, as plain lines."""
-    lines = [f"✘ failed at {event.stage.value}", *describe_error(event.error).plain.splitlines()]
+    first, *rest = describe_error(event.error).plain.splitlines()
+    lines = [f"{first} (during {event.stage.value})", *rest]
     lines.append(f"database: {_STATE_WORDS.get(event.database, event.database.value)}")
-    lines += [count_line(c) for c in event.counts]
+    for count in event.counts:
+        same = count.before is not None and count.before == count.after
+        mark = " — as before ✔" if same else ""
+        before = "?" if count.before is None else f"{count.before:,}"
+        after = "?" if count.after is None else f"{count.after:,}"
+        lines.append(f'"{count.table}": {before} → {after} rows{mark}')
     if event.at_bookmark:
         lines.append(f"bookmark before the import: {event.at_bookmark}")
     return lines
