@@ -27,8 +27,10 @@ from d1tui.d1.events import PrepareProgress
 from d1tui.data.dump_rows import LongRows
 from d1tui.data.sqlhead import (
     column_list,
+    count_tuples,
     create_kind,
     is_internal,
+    plain_insert,
     target_table,
     values_offset,
 )
@@ -145,6 +147,13 @@ class _Cleaner:
 
     def handle(self, st: Statement) -> None:
         self.report.statements_in += 1
+        fast = plain_insert(st.text)
+        if fast is not None:
+            if is_internal(fast[0]):
+                self.report.internal_dropped += 1
+            else:
+                self._values(st, *fast)
+            return
         toks = tokens(st.text, 0, 12)
         if not toks:
             return
@@ -200,22 +209,32 @@ class _Cleaner:
     def _insert(self, st: Statement, toks: list[Token], table: str | None) -> None:
         plain = len(toks) > 2 and toks[0].is_word("INSERT") and toks[1].is_word("INTO")
         values_at = values_offset(st.text) if plain and table else None
-        spans = value_tuples(st.text, values_at) if values_at is not None else None
-        if table is None or spans is None:
+        if table is None or values_at is None:
             self._account("INSERT", toks, table, st.text)
             self._emit(st.text)
             return
-        key = self.names.setdefault(table.lower(), table)
-        self.report.rows[key] = self.report.rows.get(key, 0) + len(spans)
-        if self.trigger_seen:
-            self.report.rows_known = False
+        self._values(st, table, values_at)
+
+    def _values(self, st: Statement, table: str, values_at: int) -> None:
+        """A plain ``INSERT INTO t … VALUES``: count its rows; split it when over the limit."""
         text = st.text if st.text.endswith(";") else st.text + ";"
         data = text.encode()
-        if len(data) <= STATEMENT_LIMIT:
-            self._write(data)
+        small = len(data) <= STATEMENT_LIMIT
+        spans = None if small else value_tuples(text, values_at)
+        rows = count_tuples(text, values_at) if small else spans and len(spans)
+        if not rows:
+            self.report.rows_known = False
+            self._emit(text)
             return
-        assert values_at is not None
-        self._split(st, text[:values_at], spans, table)
+        key = self.names.setdefault(table.lower(), table)
+        self.report.rows[key] = self.report.rows.get(key, 0) + rows
+        if self.trigger_seen:
+            self.report.rows_known = False
+        if small:
+            self._write(data)
+        else:
+            assert spans is not None
+            self._split(st, text[:values_at], spans, table)
 
     def _split(self, st: Statement, prefix: str, spans: list[tuple[int, int]], table: str) -> None:
         """Write the tuples of one over-long INSERT as several INSERTs under the limit."""

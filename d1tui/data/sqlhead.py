@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from d1tui.data.sqlsplit import Token, iter_tokens
+import re
+
+from d1tui.data.sqlsplit import Token, iter_tokens, value_tuples
 
 
 def is_internal(table: str) -> bool:
@@ -83,3 +85,35 @@ def values_offset(text: str) -> int | None:
         elif depth == 0 and t.is_word("SELECT", "DEFAULT", "WITH"):
             return None
     return None
+
+
+_NAME = r'"[^"]*(?:""[^"]*)*"|\[[^\]]*\]|`[^`]*(?:``[^`]*)*`|[^\W\d][\w$]*'
+_PLAIN_INSERT = re.compile(
+    rf"INSERT\s+INTO\s+(?:(?:{_NAME})\s*\.\s*)?({_NAME})\s*(?:\([^()]*\)\s*)?VALUES\b\s*", re.I
+)
+_QUOTED = re.compile(r"""'[^']*(?:''[^']*)*'|"[^"]*(?:""[^"]*)*"|`[^`]*(?:``[^`]*)*`|\[[^\]]*\]""")
+_FLAT_TUPLES = re.compile(r"\([^()]*\)(?:,\([^()]*\))*;?")
+
+
+def plain_insert(text: str) -> tuple[str, int] | None:
+    """(table, offset after VALUES) for ``INSERT INTO t [(cols)] VALUES …``, the common shape."""
+    m = _PLAIN_INSERT.match(text)
+    if m is None:
+        return None
+    name = m.group(1)
+    if name[0] in '"`':
+        name = name[1:-1].replace(name[0] * 2, name[0])
+    elif name[0] == "[":
+        name = name[1:-1]
+    return name, m.end()
+
+
+def count_tuples(text: str, pos: int) -> int | None:
+    """How many ``(…)`` tuples follow VALUES at ``pos``; None if anything else follows them."""
+    compact = _QUOTED.sub("0", text[pos:])
+    if "--" not in compact and "/*" not in compact:
+        compact = "".join(compact.split())
+        if _FLAT_TUPLES.fullmatch(compact):
+            return compact.count("(")
+    spans = value_tuples(text, pos)
+    return None if spans is None else len(spans)

@@ -14,7 +14,11 @@ _NORMAL, _SQUOTE, _DQUOTE, _BACKTICK, _BRACKET, _LINE, _BLOCK = range(7)
 _CLOSERS = {_SQUOTE: "'", _DQUOTE: '"', _BACKTICK: "`", _BRACKET: "]"}
 _OPENERS = {"'": _SQUOTE, '"': _DQUOTE, "`": _BACKTICK, "[": _BRACKET}
 _WHAT = {_SQUOTE: "string", _DQUOTE: "quoted identifier", _BACKTICK: "quoted identifier"}
-_SPECIAL = re.compile(r"""[;'"`\[]|--|/\*""")
+# Text that cannot end a statement: anything but ; ' " ` [ -- /*, and whole quoted runs.
+_RUN = re.compile(
+    r"""(?:[^;'"`\[/-]+|-(?!-)|/(?!\*)|'[^']*(?:''[^']*)*'|"[^"]*(?:""[^"]*)*"|`[^`]*(?:``[^`]*)*`"""
+    r"""|\[[^\]]*\])*"""
+)
 _WS = re.compile(r"\s*")
 _GAP = r"(?:\s|--[^\n]*(?:\n|$)|/\*.*?(?:\*/|$))+"
 _TRIGGER_HEAD = re.compile(rf"CREATE{_GAP}(?:(?:TEMP|TEMPORARY){_GAP})?TRIGGER\b", re.I | re.S)
@@ -24,10 +28,10 @@ _COMMENTS = re.compile(r"--[^\n]*(?:\n|$)|/\*.*?(?:\*/|$)|\s+", re.S)
 _TOKEN = re.compile(
     r"""(?P<skip>\s+|--[^\n]*(?:\n|$)|/\*.*?(?:\*/|$))
     |(?P<word>[^\W\d][\w$]*)
-    |"(?P<dq>(?:[^"]|"")*)"
-    |`(?P<bq>(?:[^`]|``)*)`
+    |"(?P<dq>[^"]*(?:""[^"]*)*)"
+    |`(?P<bq>[^`]*(?:``[^`]*)*)`
     |\[(?P<br>[^\]]*)\]
-    |'(?P<sq>(?:[^']|'')*)'
+    |'(?P<sq>[^']*(?:''[^']*)*)'
     |(?P<other>.)""",
     re.X | re.S,
 )
@@ -91,10 +95,11 @@ class _Splitter:
                         continue
                     self.started, self.line, self.column = True, lineno, pos + 1
                     self.trigger, self.segment, chunk = None, 0, pos
-                m = _SPECIAL.search(line, pos)
-                if m is None:
+                pos = _RUN.match(line, pos).end()  # type: ignore[union-attr]
+                if pos >= n:
                     break
-                c, pos = m.group(), m.end()
+                c = line[pos : pos + 2] if line[pos] in "-/" else line[pos]
+                pos += len(c)
                 if c == ";":
                     if self._ends_here(line, chunk, pos - 1):
                         self._append(line[chunk:pos])
