@@ -9,7 +9,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Input
 
 from d1tui.d1.client import DatabaseInfo
-from d1tui.tui.units import human_bytes
+from d1tui.tui.units import human_bytes, plural
 
 
 class DatabasePicker(Vertical):
@@ -58,7 +58,7 @@ class DatabasePicker(Vertical):
         table = self.query_one("#db-table", DataTable)
         table.clear()
         for db in self.shown:
-            tables = "?" if db.num_tables is None else f"{db.num_tables} tables"
+            tables = "?" if db.num_tables is None else plural(db.num_tables, "table")
             table.add_row(db.name, db.uuid, human_bytes(db.file_size), tables, key=db.uuid)
         if preferred:
             for index, db in enumerate(self.shown):

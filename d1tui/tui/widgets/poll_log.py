@@ -7,6 +7,7 @@ import time
 from textual.widgets import Log
 
 from d1tui.d1.events import PollResult, Retrying
+from d1tui.tui.units import short_id
 
 
 def poll_lines(result: PollResult) -> list[str]:
@@ -20,7 +21,7 @@ def poll_lines(result: PollResult) -> list[str]:
         head = f"{clock}  #{result.number:<3} {result.status:<9}" if index == 0 else " " * 25
         lines.append(f"{head} {message}".rstrip())
     if result.at_bookmark:
-        lines[-1] += f"   at {result.at_bookmark}"
+        lines[-1] += f"   at {short_id(result.at_bookmark, 31)}"
     return lines
 
 
@@ -34,7 +35,7 @@ def retry_line(event: Retrying, now: float | None = None) -> str:
 class PollLog(Log):
     """A plain-text log of poll results (batched writes)."""
 
-    DEFAULT_CSS = "PollLog { overflow: auto; }"
+    DEFAULT_CSS = "PollLog { overflow-x: hidden; overflow-y: auto; }"
 
     def add_poll(self, result: PollResult) -> list[str]:
         """Append the lines of one poll answer; returns them (for the saved log)."""

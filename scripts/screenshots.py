@@ -1,0 +1,116 @@
+"""Drive the real app with Pilot against the local emulator and write screenshots/*.svg.
+
+Run: ``python scripts/screenshots.py [--out screenshots]``. Each screen of the flow is saved at
+100×30, plus a finished and a failed import. The steps are the ones the TUI tests take.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from faker import Faker
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests" / "tui"))
+
+import pilot_steps as steps  # noqa: E402
+
+from d1tui.d1.importer import ImportOptions  # noqa: E402
+from d1tui.emulator import Emulator  # noqa: E402
+from d1tui.local import ensure_demo_database, local_settings, make_client  # noqa: E402
+from d1tui.tui.app import D1TuiApp, make_app  # noqa: E402
+
+SIZE = (100, 30)
+ACCOUNT = "0123456789abcdef0123456789abcdef"
+OPTIONS = ImportOptions(progress_interval=0.05, rollback_wait=3.0, max_poll_gap=0.5)
+
+
+def write_customers(path: Path, rows: int = 1200) -> None:
+    """A realistic CSV: quotes, accents, leading-zero zip codes (seeded, so always the same)."""
+    fake = Faker(["en_US", "fr_FR", "ja_JP"])
+    Faker.seed(42)
+    lines = ["id,name,email,signup_date,zip"]
+    for index in range(1, rows + 1):
+        name = fake.name().replace('"', "")
+        lines.append(f'{index},"{name}",{fake.email()},{fake.date()},{index * 37 % 100000:05d}')
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+async def run(out: Path) -> list[Path]:
+    """Go through the flow twice (success, failure) and save a screenshot at each stop."""
+    saved: list[Path] = []
+    work = Path(tempfile.mkdtemp(prefix="d1tui-shots-"))
+    (work / "data").mkdir()
+    write_customers(work / "data" / "customers.csv")
+    (work / "data" / "clash.csv").write_text(
+        "id,text,date_added\n100,new row,2026-02-01\n3,collides with row 3,2026-02-02\n",
+        encoding="utf-8",
+    )
+    os.chdir(work)
+
+    def shot(app: D1TuiApp, name: str) -> None:
+        path = out / f"{name}.svg"
+        path.write_text(app.export_screenshot(title=f"d1tui · {name}"), encoding="utf-8")
+        saved.append(path)
+
+    with Emulator(
+        work / "emulator", token="local-demo-token", account_id=ACCOUNT, hold_seconds=0.3
+    ) as emu:
+        with make_client(local_settings(emu)) as client:
+            ensure_demo_database(client)
+        settings = local_settings(emu)
+
+        app = make_app(
+            settings,
+            local_emulator=emu,
+            start_dir=Path("data"),
+            log_dir=work,
+            import_options=OPTIONS,
+        )
+        async with app.run_test(size=SIZE) as pilot:
+            await steps.verify(pilot, app)
+            shot(app, "1-credentials")
+            await steps.pick_database(pilot, app)
+            await steps.choose_file(pilot, app, "data/customers.csv", table="customers")
+            shot(app, "2-source")
+            await steps.to_preview(pilot, app)
+            shot(app, "3-preview")
+            await steps.start_import(pilot, app)
+            shot(app, "4-import-finished")
+
+        app = make_app(
+            settings,
+            local_emulator=emu,
+            start_dir=Path("data"),
+            log_dir=work,
+            import_options=OPTIONS,
+        )
+        async with app.run_test(size=SIZE) as pilot:
+            await steps.verify(pilot, app)
+            await steps.pick_database(pilot, app)
+            await steps.choose_file(pilot, app, "data/clash.csv", table="TargetD1Table")
+            await steps.to_preview(pilot, app)
+            await steps.start_import(pilot, app)
+            shot(app, "5-import-failed")
+    return saved
+
+
+def main() -> int:
+    """Parse ``--out`` and write the screenshots."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--out", type=Path, default=ROOT / "screenshots")
+    args = parser.parse_args()
+    out = args.out.resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    for path in asyncio.run(run(out)):
+        print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
