@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from d1tui.d1.errors import BadInputError
+from d1tui.data.sqlhead import count_tuples, plain_insert, values_offset
 from d1tui.data.sqlsplit import iter_statements, split_sql, value_tuples
 
 TRICKY = st.text(alphabet="ab;'\"`[]-/*\n é🎉()", max_size=12)
@@ -113,3 +114,24 @@ def test_value_tuples_follow_nesting_strings_and_comments() -> None:
     assert spans is not None
     assert [text[a:b] for a, b in spans] == ["(1,'a)b')", "(f(2, ')'), X'00')", "([)])"]
     assert value_tuples("INSERT INTO t VALUES (1) ON CONFLICT DO NOTHING;", 20) is None
+
+
+@pytest.mark.parametrize(
+    ("sql", "table", "rows"),
+    [
+        ('INSERT INTO "a""b" ("x", "y(") VALUES (1,\'),(\'),(2, ")")', 'a"b', 2),
+        ('INSERT INTO "a""b" ("x","y") VALUES (1,\'),(\'),(2, \'--\');', 'a"b', 2),
+        ("insert into main.[t t] values(1, (2)), (f(3), 4);", "t t", 2),
+        ("INSERT INTO t VALUES (1) /* ( */, (2) -- )\n;", "t", 2),
+        ("INSERT INTO t VALUES (1),(2) ON CONFLICT DO NOTHING;", "t", None),
+        ("INSERT INTO `q` VALUES (replace('a\\nb','\\n',char(10)));", "q", 1),
+    ],
+)
+def test_plain_insert_heads_and_row_counts(sql: str, table: str, rows: int | None) -> None:
+    head = plain_insert(sql)
+    if head is None:  # the token-based path handles the unusual heads
+        offset = values_offset(sql)
+        assert offset is not None
+        head = (table, offset)
+    assert head[0] == table
+    assert count_tuples(sql, head[1]) == rows
