@@ -179,8 +179,6 @@ class _Cleaner:
             return
         table = target_table(toks)
         if table is not None and is_internal(table):
-            if table.lower().startswith("sqlite_") and first not in ("INSERT", "DELETE", "CREATE"):
-                self._fail(st, f"{table} belongs to SQLite and cannot be written")
             self.report.internal_dropped += 1
             return
         if first in ("INSERT", "REPLACE"):
