@@ -12,8 +12,11 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from d1tui.emulator import Emulator
+from d1tui.emulator.splitter import iter_statements, split_sql
 
 # One shared client for unauthenticated calls (uploads, wrong tokens); plain HTTP, no CA loading.
 PLAIN = httpx.Client(timeout=10, verify=False)
@@ -387,3 +390,47 @@ def test_stopping_the_emulator_rolls_back_a_running_import(tmp_path: Path) -> No
     assert rows(emu, imp.db, "SELECT count(*) FROM t") == [(0,)]
     with Emulator(tmp_path) as again:
         assert Importer(again, imp.db).query("SELECT 1").status_code == 200
+
+
+def test_an_endless_statement_is_refused_without_reading_it_all(imp: Importer) -> None:
+    data = inserts(2, 1) + b"INSERT INTO t (v) VALUES ('" + b"w" * 3_000_000 + b"');\n"
+    final = imp.run(data)[-1]
+    assert final["error"] == "statement too long: SQLITE_TOOBIG"
+    assert rows(imp.emu, imp.db, "SELECT id FROM t") == [(1,)]
+
+
+_PIECES = st.sampled_from(
+    [
+        "SELECT 1",
+        "SELECT 'a;b'",
+        'SELECT "x;" FROM t',
+        "SELECT [a;b]",
+        "SELECT `q;`",
+        "SELECT 'it''s;'",
+        "SELECT 1 /* c; */ + 2",
+        "SELECT 1 -- c;\n",
+        "CREATE TRIGGER tr AFTER INSERT ON t BEGIN SELECT 1; SELECT 'e;'; END",
+        "SELECT 'é;ü'",
+    ]
+)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    pieces=st.lists(_PIECES, min_size=1, max_size=6),
+    cuts=st.lists(st.integers(min_value=1, max_value=7), max_size=40),
+    gap=st.sampled_from(["\n", " ", "\r\n", "\n-- note; here\n", "/* x; */"]),
+)
+def test_splitter_is_independent_of_chunking(pieces: list[str], cuts: list[int], gap: str) -> None:
+    text = gap.join(p + ";" for p in pieces)
+    data = text.encode()
+    chunks, at = [], 0
+    for size in cuts:
+        chunks.append(data[at : at + size])
+        at += size
+    chunks.append(data[at:])
+    got = list(iter_statements(chunks))
+    assert got == split_sql(text)
+    assert len(got) == len(pieces)
+    for statement, piece in zip(got, pieces, strict=True):
+        assert statement.endswith(";") and piece.split("\n")[0].split(" --")[0] in statement
