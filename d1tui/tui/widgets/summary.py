@@ -38,8 +38,9 @@ def success_lines(event: ImportSucceeded, database: str) -> list[str]:
     if event.final_bookmark:
         lines.append(f"bookmark after: {event.final_bookmark}")
     if event.at_bookmark:
-        lines.append("undo: wrangler d1 time-travel restore")
-        lines.append(f"  {database} --bookmark={event.at_bookmark}")
+        lines.append(
+            f"undo: wrangler d1 time-travel restore {database} --bookmark={event.at_bookmark}"
+        )
     return lines
 
 

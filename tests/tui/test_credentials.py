@@ -1,0 +1,36 @@
+"""The credentials screen: sources shown, token masked and revealed, palette commands."""
+
+from __future__ import annotations
+
+from pilot_steps import wait_until
+from textual.widgets import Input
+
+from d1tui.tui.screens.credentials import CredentialsScreen
+
+
+async def test_token_is_masked_until_revealed_and_sources_are_shown(build_app, emulator) -> None:
+    app = build_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, CredentialsScreen)
+        token = screen.query_one("#token", Input)
+        assert token.password
+        assert "from local emulator" in str(screen.query_one("#account-source").render())
+        assert emulator.token not in str(token.render())
+        await pilot.press("ctrl+r")
+        assert not token.password
+        await pilot.press("ctrl+r")
+        assert token.password
+
+
+async def test_palette_verifies_the_token(build_app, emulator) -> None:
+    app = build_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, CredentialsScreen)
+        await pilot.press("ctrl+p")
+        await pilot.press(*"verify token")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: screen.verified is not None)
+        assert ("GET", "list") in {(m, op) for m, op, _ in emulator.requests}
