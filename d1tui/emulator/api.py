@@ -144,7 +144,9 @@ def check_auth(backend: Backend, route_: Route, authorization: str | None) -> No
     """Bearer token, token status and account id, worded as the real API words them."""
     scheme, _, token = (authorization or "").partition(" ")
     presented = token.strip() if scheme.lower() == "bearer" else ""
-    valid = bool(presented) and hmac.compare_digest(presented, backend.token)
+    valid = bool(presented) and hmac.compare_digest(
+        presented.encode("utf-8", "replace"), backend.token.encode("utf-8", "replace")
+    )
     if route_.op == "verify":
         if not valid:
             raise ApiError(401, 1000, "Invalid API Token")

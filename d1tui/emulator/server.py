@@ -7,6 +7,7 @@ import json
 import sys
 import time
 import traceback
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -80,6 +81,19 @@ class Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         """Stay quiet: tests and the TUI own the terminal."""
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """Malformed requests the stdlib rejects still get a JSON envelope (not an HTML page)."""
+        self.close_connection = True
+        text = message or HTTPStatus(code).phrase
+        reply = fail(code, 7400 if code < 500 else 10001, text)
+        payload = b"" if self.command == "HEAD" else json.dumps(reply.body).encode()
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Connection", "close")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
 
     def do_GET(self) -> None:
         """Dispatch a GET."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -403,3 +404,35 @@ def test_serve_prints_how_to_connect_and_stops_on_ctrl_c(tmp_path: Path) -> None
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def _raw(emu: Emulator, data: bytes) -> bytes:
+    with socket.create_connection(("127.0.0.1", emu.port), timeout=5) as sock:
+        sock.sendall(data)
+        sock.shutdown(socket.SHUT_WR)
+        chunks = []
+        while chunk := sock.recv(65536):
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+@pytest.mark.parametrize(
+    "request_bytes",
+    [
+        b"GARBAGE / HTTP/1.1\r\n\r\n",
+        b"GET /client/v4/user/tokens/verify HTTP/1.1\r\nAuthorization: Bearer \xff\xfe\r\n\r\n",
+        b"POST /client/v4/x HTTP/1.1\r\nContent-Length: -1\r\n\r\n",
+        b"POST /client/v4/x HTTP/1.1\r\nContent-Length: 99999999999\r\n\r\n",
+        b"POST /client/v4/x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+        b"POST /client/v4/%ff%fe/%00 HTTP/1.1\r\nContent-Length: 0\r\n\r\n",
+        b"GET /" + b"a" * 70_000 + b" HTTP/1.1\r\n\r\n",
+    ],
+)
+def test_malformed_http_gets_a_json_refusal(api: Api, request_bytes: bytes) -> None:
+    reply = _raw(api.emu, request_bytes)
+    status_line, _, rest = reply.partition(b"\r\n")
+    status = int(status_line.split()[1])
+    assert 400 <= status < 500 or status == 501  # 501: a method nobody serves
+    body = json.loads(rest.partition(b"\r\n\r\n")[2])
+    assert body["success"] is False and body["errors"][0]["message"]
+    assert api.http.get("/user/tokens/verify").status_code == 200
