@@ -231,7 +231,8 @@ def _create(backend: Backend, _r: Route, _q: Query, body: dict[str, Any]) -> Rep
 
 
 def _delete(backend: Backend, route_: Route, _q: Query, _b: dict[str, Any]) -> Reply:
-    backend.store.delete(route_.database or "")
+    record = backend.store.delete(route_.database or "")
+    backend.uploads.remove_for(record.uuid)
     return Reply(200, envelope(None))
 
 

@@ -167,7 +167,8 @@ class Emulator:
 
     def delete_database(self, uuid_or_name: str) -> None:
         """Delete a database and its file."""
-        self._backend.store.delete(uuid_or_name)
+        record = self._backend.store.delete(uuid_or_name)
+        self._backend.uploads.remove_for(record.uuid)
 
 
 def serve(

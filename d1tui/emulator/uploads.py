@@ -126,6 +126,12 @@ class Uploads:
         except (ValueError, OSError):
             return None
 
+    def remove_for(self, db_uuid: str) -> None:
+        """Forget every object uploaded for a database (it was deleted)."""
+        for path in self.dir.glob(f"{db_uuid}.*"):
+            with contextlib.suppress(OSError):
+                path.unlink()
+
     def receive(
         self, stream: Readable, length: int, filename: str, *, drop_after: int | None = None
     ) -> str:

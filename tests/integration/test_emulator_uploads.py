@@ -152,7 +152,10 @@ def test_traversal_and_unknown_names_are_refused(emu: Emulator, db: str, path: b
 
 def test_upload_for_an_unknown_database_is_404(emu: Emulator, db: str) -> None:
     url = init(emu, db, b"SELECT 1;")["upload_url"]
+    assert PLAIN.put(url, content=b"SELECT 1;").status_code == 200
+    assert list((emu.data_dir / "uploads").glob(f"{db}.*"))
     emu.delete_database(db)
+    assert not list((emu.data_dir / "uploads").glob(f"{db}.*"))
     put = PLAIN.put(url, content=b"SELECT 1;")
     assert put.status_code == 404 and b"NoSuchBucket" in put.content
 
