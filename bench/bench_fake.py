@@ -24,10 +24,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from d1tui.data.schema import TARGET_D1_TABLE, Column, TableSchema
 from faker import Faker
 
 from d1tui.data.fake import write_fake_sql
+from d1tui.data.schema import TARGET_D1_TABLE, Column, TableSchema
 from d1tui.data.sqlgen import InsertWriter
 
 HERE = Path(__file__).resolve().parent

@@ -24,7 +24,7 @@ from random import Random
 
 from d1tui.d1.errors import BadInputError, ImportCancelledError
 from d1tui.d1.events import PrepareProgress
-from d1tui.data.fake_pools import Parts, affinity, build_pool, choose_kind, make_unique
+from d1tui.data.fake_pools import Parts, build_pool, choose_kind, fake_affinity, make_unique
 from d1tui.data.schema import Column, TableSchema
 from d1tui.data.sqlgen import STATEMENT_LIMIT, InsertWriter, insert_prefix, sql_literal
 
@@ -79,7 +79,7 @@ def _plans(schema: TableSchema, seed: int, start_ids: Mapping[str, int]) -> list
         unique = c.name in keys or c.unique
         serial = (
             unique
-            and affinity(c.type) in ("INTEGER", "REAL", "NUMERIC")
+            and fake_affinity(c.type) in ("INTEGER", "REAL", "NUMERIC")
             and (c.name in keys or kind in ("integer", "real"))
         )
         start = start_ids[c.name] + 1 if c.name in start_ids else key_start
@@ -285,7 +285,7 @@ def write_fake_sql(
     """Write INSERTs for ``n`` fake rows to ``out``: the bytes ``InsertWriter`` would write."""
     cols = _Columns(schema, seed, locale, start_ids or {})
     names = [c.name for c in schema.columns]
-    key = next((c.name for c in _key_columns(schema)), None)
+    key = schema.key_column
     packer = _Packer(out, insert_prefix(schema.name, names).encode())
     writer: InsertWriter | None = None  # takes over if a row is too long for one statement
     template = b"(" + b",".join([b"%s"] * len(names)) + b")"
@@ -316,7 +316,7 @@ def write_fake_sql(
         writer.close()
     if progress is not None:
         progress(_progress(done, packer, writer))
-    first = cols.plans[names.index(key)].start if key is not None else None
+    first = next((p.start for p in cols.plans if p.serial and p.name == key), None)
     statements, written = _totals(packer, writer)
     return FakeReport(schema.name, n, statements, written, first)
 

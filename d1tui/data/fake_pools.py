@@ -11,6 +11,8 @@ from functools import cached_property
 from random import Random
 from typing import Any
 
+from d1tui.data.schema import affinity
+
 # Enough distinct values that 100,000 rows drawn from a pool show more than 10,000 of them.
 POOL_SIZE = 10_500
 _SMALL_POOL_TRIES = 3_000
@@ -81,23 +83,14 @@ def snake(name: str) -> str:
     return "_".join(w for w in re.split(r"[^a-z0-9]+", spaced.lower()) if w)
 
 
-def affinity(type_name: str) -> str:
-    """SQLite's column affinity rules: INTEGER, TEXT, BLOB, REAL or NUMERIC."""
-    t = type_name.upper()
-    if "INT" in t:
-        return "INTEGER"
-    if "CHAR" in t or "CLOB" in t or "TEXT" in t:
-        return "TEXT"
-    if "BLOB" in t or not t.strip():
-        return "BLOB" if "BLOB" in t else "TEXT"
-    if "REAL" in t or "FLOA" in t or "DOUB" in t:
-        return "REAL"
-    return "NUMERIC"
+def fake_affinity(type_name: str) -> str:
+    """SQLite's affinity, except that an untyped column gets text (BLOB affinity takes any)."""
+    return affinity(type_name) if type_name.strip() else "TEXT"
 
 
 def choose_kind(name: str, type_name: str) -> str:
     """The kind of fake value for a column: by its name when that fits its type, else by type."""
-    aff = affinity(type_name)
+    aff = fake_affinity(type_name)
     t = type_name.upper()
     by_name = next((k for rx, k in _COMPILED if rx.search(snake(name))), None)
     if by_name is not None:
