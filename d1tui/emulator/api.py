@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from d1tui.emulator.execution import run_request
+from d1tui.emulator.exports import export_name, run_export
 from d1tui.emulator.faults import Faults
 from d1tui.emulator.imports import NOT_IMPORTING, Imports, ImportSettings, inner_failure
 from d1tui.emulator.sqlrules import BUSY_IMPORTING, SqlError, connect
@@ -321,7 +322,31 @@ def not_importing_reply(backend: Backend, route_: Route, body: dict[str, Any]) -
     return Reply(200, envelope(inner_failure(NOT_IMPORTING)))
 
 
-_POSTS = {"query": _query, "raw": _raw, "import": _import}
+def _export(backend: Backend, route_: Route, _q: Query, body: dict[str, Any]) -> Reply:
+    record = _record(backend, route_)
+    if body.get("output_format", "polling") != "polling":
+        raise ApiError(400, 7400, 'output_format must be "polling".')
+    bookmark = backend.store.bookmark(record.uuid)
+    name = export_name(record, bookmark)
+    target = backend.uploads.export_path(name)
+    run_export(backend.store, record, body.get("dump_options"), target)
+    # Small local databases dump at once, so the first answer is already the final one.
+    result = {
+        "success": True,
+        "type": "export",
+        "at_bookmark": bookmark,
+        "status": "complete",
+        "messages": [
+            f"Generating {name}",
+            "Uploaded part 1",
+            f"Finished uploading {name} in 1 parts.",
+        ],
+        "result": {"filename": name, "signed_url": backend.uploads.signed_url(name, method="GET")},
+    }
+    return Reply(200, envelope(result))
+
+
+_POSTS = {"query": _query, "raw": _raw, "import": _import, "export": _export}
 
 
 def dispatch(backend: Backend, route_: Route, query: Query, body: dict[str, Any]) -> Reply:

@@ -18,6 +18,8 @@ OPS = frozenset(
         "ingest",
         "poll",
         "upload",
+        "export",
+        "download",
     }
 )
 KINDS = frozenset({"latency", "status", "drop", "wrong_etag", "no_etag", "not_importing"})

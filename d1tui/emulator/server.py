@@ -30,6 +30,7 @@ from d1tui.emulator.uploads import MAX_OBJECT, S3Error, UploadDroppedError
 
 MAX_API_BODY = 64 << 20
 UPLOAD_PREFIX = "/upload/"
+DOWNLOAD_PREFIX = "/download/"
 
 
 class EmulatorHTTPServer(ThreadingHTTPServer):
@@ -135,6 +136,8 @@ class Handler(BaseHTTPRequestHandler):
         try:
             if url.path.startswith(UPLOAD_PREFIX):
                 self._upload(backend, method, url.path, parse_qs(url.query))
+            elif url.path.startswith(DOWNLOAD_PREFIX):
+                self._download(backend, method, url.path, parse_qs(url.query))
             else:
                 self._api(backend, method, url.path, parse_qs(url.query))
         except _RefusalError as refusal:
@@ -285,6 +288,38 @@ class Handler(BaseHTTPRequestHandler):
         elif fault is None or fault.kind != "no_etag":
             headers["ETag"] = f'"{md5}"'
         self._send(200, b"", None, headers)
+
+    def _download(
+        self, backend: Backend, method: str, path: str, query: dict[str, list[str]]
+    ) -> None:
+        backend.record_request(method, "download", path)
+        firing = backend.faults.take("download")
+        if firing.delay:
+            time.sleep(firing.delay)
+        self._read_api_body(method)  # keep the connection usable; a GET has no body anyway
+        if method != "GET":
+            raise _RefusalError(Reply(405), xml=_s3_xml("MethodNotAllowed", "Use GET to download."))
+        if firing.fault is not None and firing.fault.kind == "status":
+            status = firing.fault.status or 500
+            raise _RefusalError(Reply(status), xml=_s3_xml("InternalError", "Please retry."))
+        filename = path[len(DOWNLOAD_PREFIX) :]
+        try:
+            backend.uploads.check(filename, query, method="GET")
+            source = backend.uploads.export_path(filename)
+            size = source.stat().st_size
+        except S3Error as exc:
+            raise _RefusalError(Reply(exc.status), xml=exc.xml()) from None
+        except OSError:
+            raise _RefusalError(
+                Reply(404), xml=_s3_xml("NoSuchKey", "The specified key does not exist.")
+            ) from None
+        self.send_response(200)
+        self.send_header("Content-Type", "application/sql")
+        self.send_header("Content-Length", str(size))
+        self.end_headers()
+        with open(source, "rb") as fh:
+            while chunk := fh.read(1 << 20):
+                self.wfile.write(chunk)
 
     # ---- writing -----------------------------------------------------------------------
     def _send_reply(self, reply: Reply, *, close: bool = False) -> None:

@@ -21,6 +21,10 @@ MAX_OBJECT = 5 * 1024**3 - 5 * 1024**2
 _FILENAME = re.compile(
     r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.[0-9a-f]{16}\.sql"
 )
+_EXPORT_NAME = re.compile(
+    r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}-[0-9a-f]{8}\.sql"
+)
+_ROUTES = {"PUT": ("/upload/", _FILENAME), "GET": ("/download/", _EXPORT_NAME)}
 _CHUNK = 1 << 20
 _AMZ_DATE = "%Y%m%dT%H%M%SZ"
 
@@ -60,45 +64,47 @@ def object_name(db_uuid: str, etag: str) -> str:
 
 
 class Uploads:
-    """Signed URLs and the stored objects under `<data_dir>/uploads`."""
+    """Signed URLs; uploaded objects in `<data_dir>/uploads`, dumps in `<data_dir>/exports`."""
 
     def __init__(self, data_dir: Path, ttl: float) -> None:
         self.dir = data_dir / "uploads"
         self.dir.mkdir(parents=True, exist_ok=True)
+        self.exports_dir = data_dir / "exports"
+        self.exports_dir.mkdir(parents=True, exist_ok=True)
         self.ttl = ttl
         self.origin = ""  # "http://host:port", set once the server is listening
         self._secret = secrets.token_bytes(32)
 
-    def _signature(self, filename: str, amz_date: str, expires: str) -> str:
-        msg = f"PUT\n{filename}\n{amz_date}\n{expires}".encode()
+    def _signature(self, method: str, filename: str, amz_date: str, expires: str) -> str:
+        msg = f"{method}\n{filename}\n{amz_date}\n{expires}".encode()
         return hmac.new(self._secret, msg, hashlib.sha256).hexdigest()
 
-    def signed_url(self, filename: str) -> str:
-        """A URL that accepts one PUT of `filename` until it expires."""
+    def signed_url(self, filename: str, *, method: str = "PUT", ttl: float | None = None) -> str:
+        """A URL accepting `method` (PUT an upload, GET a dump) on `filename` until it expires."""
         amz_date = dt.datetime.now(dt.UTC).strftime(_AMZ_DATE)
-        expires = str(max(0, math.ceil(self.ttl)))
+        expires = str(max(0, math.ceil(self.ttl if ttl is None else ttl)))
         query = urlencode(
             {
                 "X-Amz-Algorithm": "AWS4-HMAC-SHA256",
                 "X-Amz-Date": amz_date,
                 "X-Amz-Expires": expires,
                 "X-Amz-SignedHeaders": "host",
-                "X-Amz-Signature": self._signature(filename, amz_date, expires),
+                "X-Amz-Signature": self._signature(method, filename, amz_date, expires),
             }
         )
-        return f"{self.origin}/upload/{filename}?{query}"
+        return f"{self.origin}{_ROUTES[method][0]}{filename}?{query}"
 
-    def check(self, filename: str, query: dict[str, list[str]]) -> None:
+    def check(self, filename: str, query: dict[str, list[str]], *, method: str = "PUT") -> None:
         """Validate the object name and the URL's signature and expiry (S3Error if not)."""
-        if not _FILENAME.fullmatch(filename):
+        if not _ROUTES[method][1].fullmatch(filename):
             raise S3Error(400, "InvalidArgument", "Invalid object name.")
         amz_date = _one(query, "X-Amz-Date")
         expires = _one(query, "X-Amz-Expires")
         signature = _one(query, "X-Amz-Signature")
         if not (amz_date and expires and signature):
             raise S3Error(403, "AccessDenied", "Query-string authentication is required.")
-        expected = self._signature(filename, amz_date, expires)
-        if not hmac.compare_digest(expected, signature):
+        expected = self._signature(method, filename, amz_date, expires)
+        if not hmac.compare_digest(expected.encode(), signature.encode("utf-8", "replace")):
             raise S3Error(
                 403,
                 "SignatureDoesNotMatch",
@@ -117,6 +123,12 @@ class Uploads:
         if not _FILENAME.fullmatch(filename):
             raise ValueError(f"invalid object name {filename!r}")
         return self.dir / filename
+
+    def export_path(self, filename: str) -> Path:
+        """Where a dump lives (the name is validated first)."""
+        if not _EXPORT_NAME.fullmatch(filename):
+            raise ValueError(f"invalid export name {filename!r}")
+        return self.exports_dir / filename
 
     def stored_md5(self, filename: str) -> str | None:
         """The md5 of a fully uploaded object, or None if there is none."""
