@@ -79,7 +79,7 @@ def run_export(store: Store, record: DatabaseRecord, options: object, target: Pa
     part = target.with_name(target.name + ".part")
     with store.db_lock(record.uuid):
         path = store.file_of(record.uuid)
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10.0)
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=10.0)
         try:
             with open(part, "w", encoding="utf-8") as out:
                 for line in dump_lines(

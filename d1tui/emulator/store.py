@@ -198,7 +198,7 @@ class Store:
     def count_tables(path: Path) -> int:
         """User tables (not sqlite_* or D1's own _cf_*)."""
         try:
-            conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5.0)
+            conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=5.0)
             try:
                 row = conn.execute(
                     "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
