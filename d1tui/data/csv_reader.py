@@ -1,0 +1,119 @@
+"""CSV/TSV rows, streamed: any codec (BOMs handled), CRLF/LF, quoted newlines, strict quoting.
+
+A row with more or fewer fields than the header is an error naming its line and the next few
+such lines (a file that is ragged in one place usually is in more). Blank lines are skipped.
+Without a header the columns are ``col1`` … ``colN``, N taken from the first row.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from itertools import chain, islice
+from typing import TYPE_CHECKING
+
+from d1tui.d1.errors import BadInputError, Location
+from d1tui.data.formats import FileFacts, ReadOptions
+from d1tui.data.rowsource import ObjectRow, RowSource, TextRow, locate_decode_error
+from d1tui.data.schema import unique_names
+from d1tui.data.sqlgen import ROW_LIMIT
+
+if TYPE_CHECKING:
+    from _csv import Reader
+
+_MORE_RAGGED = 4  # further ragged lines named in the error
+_RAGGED_SCAN = 100_000  # rows looked at for them
+
+csv.field_size_limit(max(csv.field_size_limit(), 4 * ROW_LIMIT))  # longer fields: sqlgen says why
+
+
+def read_csv(facts: FileFacts, options: ReadOptions) -> RowSource:
+    """Open a CSV/TSV file described by ``facts`` (see the module docstring)."""
+    path = facts.path
+    codec = facts.encoding or "utf-8"
+    raw = path.open("rb")
+    text = io.TextIOWrapper(raw, encoding=codec, errors="strict", newline="")
+    reader = csv.reader(
+        text,
+        delimiter=facts.delimiter or ",",
+        quotechar=options.quotechar or '"',
+        strict=True,
+    )
+    records = _records(reader, facts, codec)
+    try:
+        first = next(records, None)
+    except BaseException:
+        raw.close()
+        raise
+    warnings: list[str] = []
+    if first is None:
+        columns: list[str] = []
+        body: Iterator[tuple[int | None, TextRow]] = iter(())
+    elif facts.has_header:
+        columns, warnings = unique_names(first[1])
+        body = records
+    else:
+        columns = [f"col{i}" for i in range(1, len(first[1]) + 1)]
+        body = chain([first], records)
+    if not columns and first is not None:
+        raw.close()
+        raise BadInputError("the header row is empty", where=Location(path, line=first[0]))
+
+    def close() -> None:
+        text.close()
+
+    rows: Iterator[tuple[int | None, TextRow | ObjectRow]] = _checked(body, len(columns), facts)
+    return RowSource(path, columns, rows, False, raw.tell, close, warnings)
+
+
+def _records(reader: Reader, facts: FileFacts, codec: str) -> Iterator[tuple[int | None, TextRow]]:
+    """``(start line, fields)`` for every non-blank record; decode and quoting errors located."""
+    line = 0
+    try:
+        for fields in reader:
+            start, line = line + 1, reader.line_num
+            if fields:
+                yield start, fields
+    except UnicodeDecodeError:
+        raise locate_decode_error(facts.path, codec) from None
+    except csv.Error as exc:
+        where = Location(facts.path, line=line + 1)
+        raise BadInputError(f"malformed CSV: {exc}", where=where) from None
+
+
+def _checked(
+    rows: Iterator[tuple[int | None, TextRow]], width: int, facts: FileFacts
+) -> Iterator[tuple[int | None, TextRow | ObjectRow]]:
+    """Pass rows through, raising on the first with a different field count."""
+    for line, fields in rows:
+        if len(fields) != width:
+            raise _ragged(line, len(fields), width, rows, facts)
+        yield line, fields
+
+
+def _ragged(
+    line: int | None,
+    got: int,
+    width: int,
+    rows: Iterator[tuple[int | None, TextRow]],
+    facts: FileFacts,
+) -> BadInputError:
+    others: list[str] = []
+    try:
+        for other_line, fields in islice(rows, _RAGGED_SCAN):
+            if len(fields) != width:
+                others.append(f"{other_line} ({len(fields)})")
+                if len(others) == _MORE_RAGGED:
+                    break
+    except BadInputError:
+        pass
+    expected = "the header has" if facts.has_header else "the first row has"
+    detail = f"{got} fields where {expected} {width}"
+    if others:
+        detail += "; also lines " + ", ".join(others)
+    return BadInputError(
+        detail,
+        where=Location(facts.path, line=line),
+        hint="fix the rows named (a missing or extra delimiter, or an unclosed quote)",
+    )
