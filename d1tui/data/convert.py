@@ -98,6 +98,12 @@ class Plan:
             return float(value)  # type: ignore[arg-type]
         raise WidenError
 
+    def row(self, raw: TextRow | ObjectRow, where: Location | None = None) -> list[object]:
+        """Values of a CSV row or JSON object in output order."""
+        if isinstance(raw, dict):
+            return self.object_row(raw, where)
+        return self.text_row(raw, where)
+
     def text_row(self, fields: TextRow, where: Location | None = None) -> list[object]:
         """Values of a CSV row in output order."""
         return [self.coerce_text(fields[f], j, where) for j, f in enumerate(self.fields)]
