@@ -75,6 +75,7 @@ class ImportJob:
         self.delivered = False
         self.stopping = threading.Event()
         self.last_poll = time.monotonic()
+        self._holding = 0  # answers being held right now (a poll in progress keeps it alive)
         self.processed = 0
         self._logged = -1
         self._cancel_text = ""
@@ -97,7 +98,7 @@ class ImportJob:
             self._cancel_text = self._cancel_text or "D1 DB reset because its code was updated."
             return True
         timeout = self.settings.no_poll_timeout
-        if time.monotonic() - self.last_poll > timeout:
+        if self._holding == 0 and time.monotonic() - self.last_poll > timeout:
             self._cancel_text = f"Cancelled due to no poll() received in {round(timeout * 1000)}ms."
             return True
         return False
@@ -189,7 +190,13 @@ class ImportJob:
     def hold(self) -> None:
         """Wait up to hold_seconds for the job to finish."""
         with self.cond:
-            self.cond.wait_for(lambda: self.state != "active", timeout=self.settings.hold_seconds)
+            self._holding += 1
+            try:
+                self.cond.wait_for(
+                    lambda: self.state != "active", timeout=self.settings.hold_seconds
+                )
+            finally:
+                self._holding -= 1
 
     def answer(self) -> Answer:
         """The polling response owed now (the final one is handed out only once)."""

@@ -434,3 +434,13 @@ def test_splitter_is_independent_of_chunking(pieces: list[str], cuts: list[int],
     assert len(got) == len(pieces)
     for statement, piece in zip(got, pieces, strict=True):
         assert statement.endswith(";") and piece.split("\n")[0].split(" --")[0] in statement
+
+
+def test_a_held_poll_counts_as_polling(tmp_path: Path) -> None:
+    with Emulator(
+        tmp_path, hold_seconds=0.8, no_poll_timeout=0.3, statements_per_step=1, step_seconds=0.1
+    ) as emu:
+        imp = Importer(emu, str(emu.create_database("x")["uuid"]))
+        imp.query("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)")
+        final = imp.run(inserts(1, 12))[-1]
+        assert final["status"] == "complete" and final["result"]["num_queries"] == 12
