@@ -213,7 +213,7 @@ class Handler(BaseHTTPRequestHandler):
         value = self.headers.get("Content-Length")
         if value is None:
             return None
-        if not value.strip().isdigit():
+        if not (value.strip().isascii() and value.strip().isdigit()):
             if upload:
                 raise _RefusalError(
                     Reply(400), xml=_s3_xml("InvalidArgument", "Bad Content-Length.")

@@ -422,6 +422,7 @@ def _raw(emu: Emulator, data: bytes) -> bytes:
         b"GARBAGE / HTTP/1.1\r\n\r\n",
         b"GET /client/v4/user/tokens/verify HTTP/1.1\r\nAuthorization: Bearer \xff\xfe\r\n\r\n",
         b"POST /client/v4/x HTTP/1.1\r\nContent-Length: -1\r\n\r\n",
+        b"POST /client/v4/x HTTP/1.1\r\nContent-Length: \xb2\r\n\r\n",
         b"POST /client/v4/x HTTP/1.1\r\nContent-Length: 99999999999\r\n\r\n",
         b"POST /client/v4/x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
         b"POST /client/v4/%ff%fe/%00 HTTP/1.1\r\nContent-Length: 0\r\n\r\n",
