@@ -13,11 +13,12 @@ from pathlib import Path
 from d1tui.data.convert import WidenError
 from d1tui.data.fake import fake_rows
 from d1tui.data.formats import FileFacts, Format, ReadOptions, detect
-from d1tui.data.prepare import HEAD_ROWS, FakeSpec, Target, make_plan
 from d1tui.data.readers import open_rows
 from d1tui.data.schema import TARGET_D1_TABLE, Column, ColumnMapping, TableSchema
 from d1tui.data.sqlgen import InsertWriter
 from d1tui.data.sqlite_reader import sqlite_tables
+from d1tui.data.table_rows import HEAD_ROWS, make_plan
+from d1tui.data.target import FakeSpec, Target
 
 SQL_SHOWN = 2000  # characters of the first statement shown
 
