@@ -161,7 +161,7 @@ class Emulator:
         }
 
     def database_file(self, uuid_or_name: str) -> Path:
-        """The real SQLite file behind a database (StoreError if unknown)."""
+        """The real SQLite file behind a database (UnknownDatabaseError, a LookupError, if none)."""
         store = self._backend.store
         return store.file_of(store.find(uuid_or_name).uuid)
 

@@ -30,9 +30,13 @@ class StoreError(Exception):
         self.message = message
 
 
+class UnknownDatabaseError(StoreError, LookupError):
+    """No database has this uuid or name."""
+
+
 def not_found(key: str) -> StoreError:
     """D1's answer for an unknown database."""
-    return StoreError(404, 7404, f"The database {key} could not be found")
+    return UnknownDatabaseError(404, 7404, f"The database {key} could not be found")
 
 
 @dataclass

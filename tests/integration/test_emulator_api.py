@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from d1tui.emulator import Emulator
+from d1tui.emulator import Emulator, StoreError, UnknownDatabaseError
 
 # One shared client for unauthenticated calls (uploads, wrong tokens); plain HTTP, no CA loading.
 PLAIN = httpx.Client(timeout=10, verify=False)
@@ -437,3 +437,19 @@ def test_malformed_http_gets_a_json_refusal(api: Api, request_bytes: bytes) -> N
     body = json.loads(rest.partition(b"\r\n\r\n")[2])
     assert body["success"] is False and body["errors"][0]["message"]
     assert api.http.get("/user/tokens/verify").status_code == 200
+
+
+def test_in_process_helpers(emu: Emulator) -> None:
+    info = emu.create_database("helper")
+    assert set(info) == {"uuid", "name", "created_at", "version"}
+    assert emu.database_file(info["uuid"]) == emu.database_file("helper")
+    assert emu.database_file("helper").exists()
+    with pytest.raises(StoreError, match="already exists"):
+        emu.create_database("helper")
+    emu.delete_database("helper")
+    with pytest.raises(LookupError):
+        emu.database_file("helper")
+    with pytest.raises(UnknownDatabaseError):
+        emu.delete_database("helper")
+    with pytest.raises(ValueError):
+        emu.token_status = "sleepy"
