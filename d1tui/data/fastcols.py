@@ -8,6 +8,7 @@ the block then goes through the exact path. Empty fields become ``NULL``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from itertools import compress
 from operator import itemgetter, not_
@@ -22,6 +23,8 @@ _INT_CHARS = _DIGITS + b"-" + SEP
 _REAL_CHARS = _DIGITS + b".-+eE" + SEP
 _MAX_SAFE_DIGITS = 18  # every integer of up to 18 digits fits in 64 bits
 _MAX_DENOMINATOR = 2**62  # up to here a float renders as one (<m>.0/<2**k>) division
+
+_LEADING_ZERO = re.compile(b"(?:^|\x06)[+-]?0[0-9]")
 
 ColumnRenderer = Callable[[list[bytes]], list[bytes] | None]
 
@@ -62,8 +65,13 @@ def render_integer(col: list[bytes]) -> list[bytes] | None:
 
 
 def render_real(col: list[bytes]) -> list[bytes] | None:
-    """``sqlgen.float_literal(float(value))`` for every field, computed in bulk."""
-    if (SEP.join(col)).translate(None, _REAL_CHARS):
+    """``sqlgen.float_literal(float(value))`` for every field, computed in bulk.
+
+    Only numbers as ``schema.classify_text`` reads them (INTEGER or REAL): no leading zeros,
+    no spaces, underscores or words (``float`` would accept ``007.5``, ``1_0``, ``nan``).
+    """
+    joined = SEP.join(col)
+    if joined.translate(None, _REAL_CHARS) or _LEADING_ZERO.search(joined):
         return None
     empties = col.count(b"")
     values = [v or b"0" for v in col] if empties else col

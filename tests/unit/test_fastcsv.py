@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from d1tui.d1.errors import BadInputError
-from d1tui.data import fastcsv
+from d1tui.data import csvblock
 from d1tui.data.blockpack import FastPathUnsupportedError
 from d1tui.data.fastcsv import convert_csv
 from d1tui.data.sqlgen import InsertWriter
@@ -256,7 +256,7 @@ def test_ordinary_tricky_csv_stays_on_the_fast_path(tmp_path, monkeypatch):
     def refuse(*_a, **_k):
         raise AssertionError("exact path used")
 
-    monkeypatch.setattr(fastcsv._Block, "exact", refuse)
+    monkeypatch.setattr(csvblock.CsvBlock, "exact", refuse)
     rows = [
         [i, f'say "hi", {i}\r\nnext', f"{i}.25" if i % 3 else "", "" if i % 4 else "O'Neil 中🙂"]
         for i in range(2000)

@@ -1,0 +1,199 @@
+"""One block of complete CSV records → the marked blob of its rendered rows (the fast path).
+
+See ``fastcsv`` for the approach. ``CsvBlock.fast`` runs no Python code per row or value;
+``CsvBlock.exact`` is the per-value fallback for a block the fast path declines. The worker
+functions at the end run ``fast`` in the processes of the parallel mode.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Sequence
+from itertools import compress, repeat
+from operator import not_
+from pathlib import Path
+
+from d1tui.d1.errors import Location
+from d1tui.data.blockpack import ROW_SEP, FastPathUnsupportedError, StatementPacker
+from d1tui.data.fastcols import SEP, ColumnRenderer, renderers_for
+from d1tui.data.sqlgen import render_row
+
+Coerce = Callable[[str, int, Location], object]
+
+_SENTINEL_BYTES = tuple(bytes([b]) for b in range(9))  # NUL, and the bytes used as markers
+_LINE = b"\x07"  # starts every record but the first while a block is split into fields
+_Q = b"\x01"  # stands for the quote character while quoted spans are rewritten
+_S_DELIM, _S_LF, _S_CR = b"\x02", b"\x03", b"\x04"  # delimiter, LF, CR inside quotes
+_BOUNDARY = b")" + ROW_SEP + b"("
+
+
+class CsvBlock:
+    """Converts one block of complete records (fast path, else exact) for one file's layout."""
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        renderers: Sequence[ColumnRenderer],
+        select: Sequence[int],
+        width: int,
+        delimiter: bytes,
+        quotechar: bytes,
+        coerce: Coerce | None = None,
+    ) -> None:
+        self.path = path
+        self.renderers = renderers
+        self.select = select
+        self.width = width
+        self.delim = delimiter
+        self.quote = quotechar
+        self.coerce = coerce
+        # marked blob → output: sentinels back to what they stand for, ROW_SEP and SEP to ','
+        self.restore = bytes.maketrans(
+            SEP + ROW_SEP + _S_DELIM + _S_LF + _S_CR, b",," + delimiter + b"\n\r"
+        )
+
+    def fast(self, buf: bytes) -> tuple[bytes, int] | None:
+        """``(marked, rows)`` (see ``StatementPacker.add_blob``), or None: use the exact path.
+
+        Raises ``FastPathUnsupportedError`` when the quoting or row shape is not plain CSV.
+        """
+        if any(map(buf.__contains__, _SENTINEL_BYTES)):
+            return None
+        delim, text = self.delim, buf
+        parts = buf.split(self.quote)
+        if len(parts) > 1:
+            if len(parts) % 2 == 0:
+                raise FastPathUnsupportedError("unbalanced quotes")
+            inner = _Q.join(parts[1::2])
+            for plain, sentinel in ((delim, _S_DELIM), (b"\n", _S_LF), (b"\r", _S_CR)):
+                if plain in inner:
+                    inner = inner.replace(plain, sentinel)
+            parts[1::2] = inner.split(_Q)
+            self._unquote(parts)
+            text = b"".join(parts)
+        if b"\r" in text:
+            if text.count(b"\r") != text.count(b"\r\n"):
+                raise FastPathUnsupportedError("a bare carriage return outside quotes")
+            text = text.replace(b"\r\n", b"\n")
+        if b"'" in text:
+            text = text.replace(b"'", b"''")
+        # Every record after the first starts with _LINE: then counting _LINE in the first
+        # column proves each record has exactly `width` fields.
+        rows, width = text.count(b"\n"), self.width
+        flat = text.replace(b"\n", delim + _LINE).split(delim)
+        if flat.pop() != _LINE or len(flat) != rows * width:
+            raise FastPathUnsupportedError("rows with differing numbers of fields")
+        first = SEP.join(flat[0::width])
+        if first.count(_LINE) != rows - 1:
+            raise FastPathUnsupportedError("rows with differing numbers of fields")
+        flat[0::width] = first.replace(_LINE, b"").split(SEP)
+        ncols = len(self.select)
+        out: list[bytes] = [_BOUNDARY] * (rows * (ncols + 1) - 1)
+        for j, (k, renderer) in enumerate(zip(self.select, self.renderers, strict=True)):
+            col = renderer(flat[k::width])
+            if col is None:
+                return None
+            out[j :: ncols + 1] = col
+        marked = b"(" + SEP.join(out).replace(SEP + _BOUNDARY + SEP, _BOUNDARY) + b")"
+        if not marked.isascii():
+            try:
+                marked.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise FastPathUnsupportedError("undecodable bytes") from exc
+        return marked, rows
+
+    def _unquote(self, parts: list[bytes]) -> None:
+        """Check that quotes open and close whole fields; turn doubled quotes into one.
+
+        ``parts`` is a block split on the quote character: odd items are quoted text, an empty
+        even item between two quoted spans is an escaped quote, any other even item must start
+        right after a closing quote with a delimiter or line break and end with one before
+        the next opening quote.
+        """
+        delim = self.delim
+        starts, ends = (delim, b"\n", b"\r"), (delim, b"\n")
+        mids = parts[2:-1:2]
+        escapes = mids.count(b"")
+        opened = sum(map(bytes.endswith, mids, repeat(ends)))
+        closed = sum(map(bytes.startswith, mids, repeat(starts)))
+        if opened + escapes != len(mids) or closed + escapes != len(mids):
+            raise FastPathUnsupportedError("a quote character inside an unquoted field")
+        if parts[0] and not parts[0].endswith(ends):
+            raise FastPathUnsupportedError("a quote character inside an unquoted field")
+        if parts[-1] and not parts[-1].startswith(starts):
+            raise FastPathUnsupportedError("a quote character inside an unquoted field")
+        if escapes:
+            for i in compress(range(len(mids)), map(not_, mids)):
+                parts[2 + 2 * i] = self.quote
+
+    def exact(
+        self, buf: bytes, packer: StatementPacker, line: int, row: int
+    ) -> tuple[list[bytes], int]:
+        """Convert a block value by value; returns statements and the number of rows."""
+        try:
+            text = buf.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise FastPathUnsupportedError("undecodable bytes") from exc
+        reader = csv.reader(
+            io.StringIO(text, newline=""),
+            delimiter=self.delim.decode(),
+            quotechar=self.quote.decode(),
+        )
+        out: list[bytes] = []
+        n = 0
+        coerce = self.coerce
+        assert coerce is not None
+        for fields in reader:
+            if len(fields) != self.width:
+                raise FastPathUnsupportedError("rows with differing numbers of fields")
+            n += 1
+            where = Location(self.path, line=line + reader.line_num, row=row + n)
+            values = [coerce(fields[k], j, where) for j, k in enumerate(self.select)]
+            out += packer.add_row(render_row(values), values, where)
+        return out, n
+
+
+def record_end(buf: bytes, quote: bytes, start: int = 0) -> int:
+    """Offset just past the first record-ending LF outside quotes at or after ``start``, or -1."""
+    pos = start
+    while (nl := buf.find(b"\n", pos)) >= 0:
+        if buf.count(quote, start, nl) % 2 == 0:
+            return nl + 1
+        pos = nl + 1
+    return -1
+
+
+def last_record_end(buf: bytes, quote: bytes) -> int:
+    """Offset just past the last record-ending LF outside quotes (``buf`` starts a record)."""
+    nl = len(buf)
+    quotes = buf.count(quote)
+    while (nl := buf.rfind(b"\n", 0, nl)) >= 0:
+        if (quotes - buf.count(quote, nl)) % 2 == 0:
+            return nl + 1
+    return -1
+
+
+_WORKER: list[CsvBlock] = []
+
+
+def init_worker(
+    column_types: Sequence[str], select: Sequence[int], width: int, delimiter: bytes, quote: bytes
+) -> None:
+    """Set up a worker process of the parallel mode (``multiprocessing`` initializer)."""
+    _WORKER[:] = [
+        CsvBlock(
+            Path(),
+            renderers=renderers_for(column_types),
+            select=select,
+            width=width,
+            delimiter=delimiter,
+            quotechar=quote,
+        )
+    ]
+
+
+def render_block(block: bytes) -> tuple[bytes, int] | None:
+    """``CsvBlock.fast`` in a worker process."""
+    return _WORKER[0].fast(block)
