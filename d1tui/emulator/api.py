@@ -277,6 +277,7 @@ def _run_sql(backend: Backend, route_: Route, body: dict[str, Any], *, raw: bool
     with store.db_lock(record.uuid):
         if record.uuid in store.importing:
             return fail(400, 7500, BUSY_IMPORTING, result=[])
+        store.find(record.uuid)  # deleted meanwhile? then 404, not a fresh orphan file
         conn, auth = connect(store.file_of(record.uuid))
         try:
             results, changed = run_request(conn, auth, batch, raw=raw, region=record.region)

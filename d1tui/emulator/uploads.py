@@ -133,8 +133,11 @@ class Uploads:
     def stored_md5(self, filename: str) -> str | None:
         """The md5 of a fully uploaded object, or None if there is none."""
         try:
-            sidecar = self.path_of(filename).with_suffix(".md5")
-            return sidecar.read_text("ascii").strip() if sidecar.exists() else None
+            target = self.path_of(filename)
+            sidecar = target.with_suffix(".md5")
+            if not (target.exists() and sidecar.exists()):
+                return None
+            return sidecar.read_text("ascii").strip()
         except (ValueError, OSError):
             return None
 
