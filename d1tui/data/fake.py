@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import accumulate
+from operator import add
 from random import Random
 
 from d1tui.d1.errors import BadInputError, ImportCancelledError
@@ -171,33 +172,51 @@ class _Columns:
             cols.append(base)
         return cols
 
-    def literals(self, done: int, k: int, idx: list[array[int]]) -> list[list[bytes]]:
-        """SQL literals of the same values as ``values``."""
-        cols: list[list[bytes]] = []
-        for plan, pool, ix in zip(self.plans, self.pools, idx, strict=True):
-            first = plan.start + done
+    def framed(self) -> list[_Framed]:
+        """Per column: text before/after each literal (the row's parentheses), pools to match."""
+        out: list[_Framed] = []
+        last = len(self.plans) - 1
+        for i, pool in enumerate(self.pools):
+            pre, post = (b"(" if i == 0 else b""), (b")" if i == last else b"")
             if pool is None:
-                cols.append(list(map(b"%d".__mod__, range(first, first + k))))
+                out.append((pre, post, None, None))
+                continue
+            lits = [pre + x + post for x in pool.literals] if pre or post else pool.literals
+            split = pool.split
+            if split is not None and (pre or post):
+                split = ([pre + h for h in split[0]], [t + post for t in split[1]])
+            out.append((pre, post, lits, split))
+        return out
+
+    def literals(
+        self, done: int, k: int, idx: list[array[int]], framed: list[_Framed]
+    ) -> list[list[bytes]]:
+        """SQL literals of the same values as ``values``; joined by ',' they are the rows."""
+        cols: list[list[bytes]] = []
+        for plan, (pre, post, lits, split), ix in zip(self.plans, framed, idx, strict=True):
+            first = plan.start + done
+            if lits is None:
+                cols.append(list(map((pre + b"%d" + post).__mod__, range(first, first + k))))
+            elif split is not None:
+                heads = map(split[0].__getitem__, ix)
+                tails = map(split[1].__getitem__, ix)
+                counters = range(first, first + k)
+                cols.append(list(map(b"%s%d%s".__mod__, zip(heads, counters, tails, strict=True))))
             elif plan.unique:
-                split = pool.split
-                if split is None:
-                    vals = map(pool.values.__getitem__, ix)
-                    cols.append(
-                        [
-                            sql_literal(make_unique(plan.kind, v, first + j)).encode()
-                            for j, v in enumerate(vals)
-                        ]
-                    )
-                else:
-                    heads = map(split[0].__getitem__, ix)
-                    tails = map(split[1].__getitem__, ix)
-                    counters = range(first, first + k)
-                    cols.append(
-                        list(map(b"%s%d%s".__mod__, zip(heads, counters, tails, strict=True)))
-                    )
+                vals = map(self.pools[len(cols)].values.__getitem__, ix)  # type: ignore[union-attr]
+                cols.append(
+                    [
+                        pre + sql_literal(make_unique(plan.kind, v, first + j)).encode() + post
+                        for j, v in enumerate(vals)
+                    ]
+                )
             else:
-                cols.append(list(map(pool.literals.__getitem__, ix)))
+                cols.append(list(map(lits.__getitem__, ix)))
         return cols
+
+
+_Split = tuple[list[bytes], list[bytes]]
+_Framed = tuple[bytes, bytes, list[bytes] | None, _Split | None]
 
 
 def _unique_split(kind: str, literals: list[bytes]) -> tuple[list[bytes], list[bytes]] | None:
@@ -245,7 +264,7 @@ class _Packer:
 
     def add(self, rows: list[bytes]) -> None:
         """Pack rows that each fit a statement of their own."""
-        ends = list(accumulate(len(r) + 1 for r in rows))
+        ends = list(map(add, accumulate(map(len, rows)), range(1, len(rows) + 1)))
         start, base = 0, 0
         while start < len(rows):
             cut = bisect_right(ends, base + self.room - self.used, lo=start)
@@ -288,14 +307,14 @@ def write_fake_sql(
     key = schema.key_column
     packer = _Packer(out, insert_prefix(schema.name, names).encode())
     writer: InsertWriter | None = None  # takes over if a row is too long for one statement
-    template = b"(" + b",".join([b"%s"] * len(names)) + b")"
+    framed = cols.framed()
     done = batches = 0
     while done < n:
         if cancel is not None and cancel.is_set():
             raise ImportCancelledError("cancelled while generating fake rows")
         k = min(BATCH, n - done)
         idx = cols.draw(k)
-        rows = list(map(template.__mod__, zip(*cols.literals(done, k, idx), strict=True)))
+        rows = list(map(b",".join, zip(*cols.literals(done, k, idx, framed), strict=True)))
         if writer is None and max(map(len, rows)) + 1 <= packer.room:
             packer.add(rows)
         else:

@@ -80,19 +80,19 @@ def _load(schema: TableSchema, sql: bytes) -> sqlite3.Connection:
 @pytest.mark.parametrize("schema", [TARGET_D1_TABLE, SIX, WIDE], ids=lambda s: s.name)
 def test_sql_is_byte_identical_to_insert_writer_and_loads(schema: TableSchema) -> None:
     key = schema.columns[0].name
-    rows = list(fake_rows(schema, 9_001, seed=11, start_ids={key: 41} if key == "id" else None))
+    rows = list(fake_rows(schema, 3_001, seed=11, start_ids={key: 41} if key == "id" else None))
     buf = io.BytesIO()
     report = write_fake_sql(
-        schema, 9_001, buf.write, seed=11, start_ids={key: 41} if key == "id" else None
+        schema, 3_001, buf.write, seed=11, start_ids={key: 41} if key == "id" else None
     )
     sql = buf.getvalue()
     assert sql == _reference_sql(schema, rows, key)
-    assert report.rows == 9_001 and report.bytes_written == len(sql)
+    assert report.rows == 3_001 and report.bytes_written == len(sql)
     statements = sql.split(b";\n")[:-1]
     assert report.statements == len(statements) > 1
     assert all(len(s) + 1 <= STATEMENT_LIMIT for s in statements)
     conn = _load(schema, sql)
-    assert conn.execute(f'SELECT count(*) FROM "{schema.name}"').fetchone() == (9_001,)
+    assert conn.execute(f'SELECT count(*) FROM "{schema.name}"').fetchone() == (3_001,)
     got = conn.execute(f'SELECT * FROM "{schema.name}" ORDER BY rowid LIMIT 50').fetchall()
     assert [tuple(r) for r in got] == [
         tuple(float(v) if isinstance(v, float) else v for v in row) for row in rows[:50]
