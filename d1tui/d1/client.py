@@ -15,12 +15,12 @@ from typing import Any
 from urllib.parse import quote
 
 import h11
-import httpx
 
 from d1tui import __version__
 from d1tui.d1 import tables as table_queries
 from d1tui.d1.envelope import network_error, read_envelope
 from d1tui.d1.errors import AuthError, BadResponseError, D1Error, NotFoundError
+from d1tui.d1.httpclient import httpx
 from d1tui.d1.models import (
     ColumnInfo,
     DatabaseInfo,

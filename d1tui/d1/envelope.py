@@ -11,8 +11,6 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-import httpx
-
 from d1tui.d1.errors import (
     AccountError,
     AuthError,
@@ -25,6 +23,7 @@ from d1tui.d1.errors import (
     ServerError,
     SQLError,
 )
+from d1tui.d1.httpclient import httpx
 from d1tui.d1.models import BUSY_TEXT
 from d1tui.d1.retry import parse_retry_after
 

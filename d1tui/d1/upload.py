@@ -6,10 +6,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import h11
-import httpx
 
 from d1tui.d1.envelope import network_error
 from d1tui.d1.errors import ImportCancelledError, UploadError
+from d1tui.d1.httpclient import httpx
 
 CHUNK = 256 * 1024
 UPLOAD_TIMEOUT = httpx.Timeout(60.0, write=300.0)
