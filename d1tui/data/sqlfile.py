@@ -36,21 +36,25 @@ class SqlFile:
         self.statements = 0
 
     def write(self, data: bytes) -> None:
+        """Append bytes (hashed and counted)."""
         self.file.write(data)
         self.md5.update(data)
         self.size += len(data)
 
     def statement(self, sql: str) -> None:
+        """Append one whole statement and its line break."""
         self.write(sql.encode("utf-8") + b"\n")
         self.statements += 1
 
     def reset(self) -> None:
+        """Empty the file to start the conversion again."""
         self.file.seek(0)
         self.file.truncate()
         self.md5 = hashlib.md5()
         self.size = self.statements = 0
 
     def discard(self) -> None:
+        """Close and delete the file (after an error or a cancel)."""
         self.file.close()
         self.path.unlink(missing_ok=True)
 
@@ -72,12 +76,17 @@ def run_in_thread(
         finally:
             done.set()
 
+    def cancelled() -> bool:
+        return cancel is not None and cancel.is_set()
+
+    if cancelled():
+        stop.set()
     thread = threading.Thread(target=run, name="d1tui-prepare", daemon=True)
     thread.start()
     shown: PrepareProgress | None = None
     try:
         while not done.wait(PROGRESS_SECONDS):
-            if cancel is not None and cancel.is_set():
+            if cancelled():
                 stop.set()
             if latest[0] is not None and latest[0] is not shown:
                 shown = latest[0]
@@ -85,11 +94,13 @@ def run_in_thread(
     finally:
         stop.set()  # a consumer that stops early stops the work too
         thread.join()
-    if "error" in outcome:
-        error = outcome["error"]
-        if isinstance(error, InterruptedError):
-            raise ImportCancelledError("cancelled while preparing the SQL file") from None
+    error = outcome.get("error")
+    if isinstance(error, InterruptedError | ImportCancelledError) or cancelled():
+        raise ImportCancelledError("cancelled while preparing the SQL file") from None
+    if error is not None:
         raise error
+    if latest[0] is not None and latest[0] is not shown:
+        yield latest[0]  # the final figures
     value: T = outcome["value"]
     return value
 

@@ -36,6 +36,9 @@ HEAD_ROWS = 1000
 # (leading zeros such as 007.5, 1e999, integers beyond 2**53): until then a REAL column could
 # take a value the exact path would widen to TEXT.
 FAST_KINDS: frozenset[int | None] = frozenset({INTEGER, TEXT})
+# ``fastndjson`` reads only the planned keys, so a key first seen after the head would be
+# dropped instead of widening the table: off until it refuses objects with other keys.
+FAST_NDJSON = False
 _CHECK_EVERY = 512  # rows between cancel checks and progress updates
 T = TypeVar("T")
 
@@ -134,7 +137,7 @@ def _fast(
                 coerce=plan.coerce_text,
                 **common,
             )
-        elif facts.format == Format.NDJSON and list(plan.keys) == list(plan.columns):
+        elif FAST_NDJSON and facts.format == Format.NDJSON and plan.keys == plan.columns:
             stats = fastndjson.convert_ndjson(
                 facts.path, out.file.write, coerce=plan.coerce_value, **common
             )
