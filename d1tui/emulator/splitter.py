@@ -59,7 +59,8 @@ class StatementSplitter:
             match = _SPECIAL.search(buf, self._pos)
             if match is None:
                 # A lone '-' or '/' at the end may start a comment once more bytes arrive.
-                stop = len(buf) - 1 if not final and bytes(buf[-1:]) in (b"-", b"/") else len(buf)
+                waits = not final and self._pos < len(buf) and bytes(buf[-1:]) in (b"-", b"/")
+                stop = len(buf) - 1 if waits else len(buf)
                 self._note_code(stop)
                 self._pos = stop
                 return out

@@ -411,11 +411,14 @@ _PIECES = st.sampled_from(
         "SELECT 1 -- c;\n",
         "CREATE TRIGGER tr AFTER INSERT ON t BEGIN SELECT 1; SELECT 'e;'; END",
         "SELECT 'é;ü'",
+        "SELECT 1-1",
+        "SELECT 4/2, 3 - -1",
+        "SELECT 2 /**/",
     ]
 )
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(
     pieces=st.lists(_PIECES, min_size=1, max_size=6),
     cuts=st.lists(st.integers(min_value=1, max_value=7), max_size=40),
