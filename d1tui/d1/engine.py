@@ -211,10 +211,11 @@ class Engine:
                 return None
             answer = ingested
         elif answer.failed and answer.status is None and not answer.not_importing:
+            # A bare failure: either init was refused or the already-uploaded file failed at
+            # once. The inner shape cannot tell them apart; the counts tell the state.
             text = answer.error_text or "D1 refused to start the import"
             refused = ImportFailedError(text, http_status=answer.http_status)
-            refused.hint = "nothing was imported; check the message above"
-            return self.fail(Stage.INIT, refused, DatabaseState.NOT_STARTED)
+            return self.settle(Stage.INIT, refused, DatabaseState.UNKNOWN, announce=True)
         else:
             self.emit(StageFinished(Stage.INIT, time.monotonic() - start, "already uploaded"))
             self.emit(StageSkipped(Stage.UPLOAD, "D1 already has a file with this md5"))

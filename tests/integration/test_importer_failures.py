@@ -327,3 +327,23 @@ def test_polls_failing_for_too_long_end_with_the_state_checked_by_count(tmp_path
             assert_untouched(emu, client)
     finally:
         emu.stop()
+
+
+def test_an_already_uploaded_file_failing_at_init_is_checked_by_count(tmp_path: Path) -> None:
+    emu = start_emulator(tmp_path, failure_shape="inner")
+    try:
+        emu.create_database("demo")
+        seed(emu, "demo", rows=5)
+        prepared = write_sql(tmp_path / "bad.sql", rows=10, extra=[DUPLICATE])
+        with make_client(emu) as client:
+            first = failed(list(run_import(client, "demo", prepared, options=FAST_OPTIONS)))
+            assert first.stage is Stage.POLL and first.database is DatabaseState.UNCHANGED
+            # Same file again: init starts it at once and the inner failure is its answer.
+            end = failed(list(run_import(client, "demo", prepared, options=FAST_OPTIONS)))
+            assert end.stage is Stage.INIT and isinstance(end.error, ImportFailedError)
+            assert "UNIQUE constraint failed" in end.error.detail
+            assert end.database is DatabaseState.UNCHANGED
+            assert [(c.before, c.after) for c in end.counts] == [(5, 5)]
+            assert_untouched(emu, client)
+    finally:
+        emu.stop()
