@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from itertools import compress, repeat
 from operator import not_
 from pathlib import Path
@@ -19,7 +19,7 @@ from d1tui.data.blockpack import ROW_SEP, FastPathUnsupportedError, StatementPac
 from d1tui.data.fastcols import SEP, ColumnRenderer, renderers_for
 from d1tui.data.sqlgen import render_row
 
-Coerce = Callable[[str, int, Location], object]
+Coerce = Callable[[str, int, Location | None], object]
 
 _SENTINEL_BYTES = tuple(bytes([b]) for b in range(9))  # NUL, and the bytes used as markers
 _LINE = b"\x07"  # starts every record but the first while a block is split into fields
@@ -41,6 +41,7 @@ class CsvBlock:
         delimiter: bytes,
         quotechar: bytes,
         coerce: Coerce | None = None,
+        nullable: Sequence[bool] | None = None,
     ) -> None:
         self.path = path
         self.renderers = renderers
@@ -49,6 +50,7 @@ class CsvBlock:
         self.delim = delimiter
         self.quote = quotechar
         self.coerce = coerce
+        self.nullable = list(nullable) if nullable is not None else [True] * len(select)
         # marked blob → output: sentinels back to what they stand for, ROW_SEP and SEP to ','
         self.restore = bytes.maketrans(
             SEP + ROW_SEP + _S_DELIM + _S_LF + _S_CR, b",," + delimiter + b"\n\r"
@@ -84,18 +86,21 @@ class CsvBlock:
         rows, width = text.count(b"\n"), self.width
         flat = text.replace(b"\n", delim + _LINE).split(delim)
         if flat.pop() != _LINE or len(flat) != rows * width:
-            raise FastPathUnsupportedError("rows with differing numbers of fields")
+            return None  # blank or ragged lines: the exact path skips or reports them
         first = SEP.join(flat[0::width])
         if first.count(_LINE) != rows - 1:
-            raise FastPathUnsupportedError("rows with differing numbers of fields")
+            return None
         flat[0::width] = first.replace(_LINE, b"").split(SEP)
         ncols = len(self.select)
         out: list[bytes] = [_BOUNDARY] * (rows * (ncols + 1) - 1)
         for j, (k, renderer) in enumerate(zip(self.select, self.renderers, strict=True)):
-            col = renderer(flat[k::width])
-            if col is None:
+            col = flat[k::width]
+            if not self.nullable[j] and b"" in col:
+                return None  # the exact path reports the empty value
+            lits = renderer(col)
+            if lits is None:
                 return None
-            out[j :: ncols + 1] = col
+            out[j :: ncols + 1] = lits
         marked = b"(" + SEP.join(out).replace(SEP + _BOUNDARY + SEP, _BOUNDARY) + b")"
         if not marked.isascii():
             try:
@@ -140,12 +145,15 @@ class CsvBlock:
             io.StringIO(text, newline=""),
             delimiter=self.delim.decode(),
             quotechar=self.quote.decode(),
+            strict=True,
         )
         out: list[bytes] = []
         n = 0
         coerce = self.coerce
         assert coerce is not None
-        for fields in reader:
+        for fields in _records(reader):
+            if not fields:
+                continue  # blank lines are skipped, as the exact reader does
             if len(fields) != self.width:
                 raise FastPathUnsupportedError("rows with differing numbers of fields")
             n += 1
@@ -153,6 +161,14 @@ class CsvBlock:
             values = [coerce(fields[k], j, where) for j, k in enumerate(self.select)]
             out += packer.add_row(render_row(values), values, where)
         return out, n
+
+
+def _records(reader: Iterator[list[str]]) -> Iterator[list[str]]:
+    """Records of a strict ``csv`` reader; malformed quoting is the exact reader's to report."""
+    try:
+        yield from reader
+    except csv.Error as exc:
+        raise FastPathUnsupportedError(f"malformed CSV: {exc}") from exc
 
 
 def record_end(buf: bytes, quote: bytes, start: int = 0) -> int:
@@ -178,10 +194,12 @@ def last_record_end(buf: bytes, quote: bytes) -> int:
 _WORKER: list[CsvBlock] = []
 
 
-def init_worker(
-    column_types: Sequence[str], select: Sequence[int], width: int, delimiter: bytes, quote: bytes
-) -> None:
-    """Set up a worker process of the parallel mode (``multiprocessing`` initializer)."""
+def init_worker(layout: tuple[list[str], list[int], int, bytes, bytes, list[bool]]) -> None:
+    """Set up a worker process of the parallel mode (``multiprocessing`` initializer).
+
+    ``layout`` is (column types, select, width, delimiter, quote character, nullable).
+    """
+    column_types, select, width, delimiter, quote, nullable = layout
     _WORKER[:] = [
         CsvBlock(
             Path(),
@@ -190,6 +208,7 @@ def init_worker(
             width=width,
             delimiter=delimiter,
             quotechar=quote,
+            nullable=nullable,
         )
     ]
 

@@ -64,14 +64,22 @@ def render_integer(col: list[bytes]) -> list[bytes] | None:
     return col
 
 
+def _big_integer(value: bytes) -> bool:
+    """An integer (no ``.``/exponent) a double might not hold exactly (the exact path widens)."""
+    return len(value.lstrip(b"+-")) > 15 and not any(map(value.__contains__, (b".", b"e", b"E")))
+
+
 def render_real(col: list[bytes]) -> list[bytes] | None:
     """``sqlgen.float_literal(float(value))`` for every field, computed in bulk.
 
     Only numbers as ``schema.classify_text`` reads them (INTEGER or REAL): no leading zeros,
-    no spaces, underscores or words (``float`` would accept ``007.5``, ``1_0``, ``nan``).
+    no spaces, underscores or words (``float`` would accept ``007.5``, ``1_0``, ``nan``), no
+    integer of more than 15 digits (beyond 2**53 the exact path widens the column to TEXT).
     """
     joined = SEP.join(col)
     if joined.translate(None, _REAL_CHARS) or _LEADING_ZERO.search(joined):
+        return None
+    if max(map(len, col)) > _MAX_SAFE_DIGITS - 3 and any(map(_big_integer, col)):
         return None
     empties = col.count(b"")
     values = [v or b"0" for v in col] if empties else col

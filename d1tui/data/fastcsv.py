@@ -25,6 +25,7 @@ from collections.abc import Callable, Sequence
 from multiprocessing.pool import AsyncResult, Pool
 from pathlib import Path
 
+from d1tui.d1.errors import BadInputError
 from d1tui.data.blockpack import (
     ConvertStats,
     FastPathUnsupportedError,
@@ -130,6 +131,7 @@ def convert_csv(
     renderers = renderers_for(column_types)
     if coerce is None:
         raise FastPathUnsupportedError("no exact value conversion given")
+    nullable = [_probe(coerce, j, t) for j, t in enumerate(column_types)]
     conv = CsvBlock(
         path,
         renderers=renderers,
@@ -138,15 +140,16 @@ def convert_csv(
         delimiter=delimiter.encode(),
         quotechar=quotechar.encode(),
         coerce=coerce,
+        nullable=nullable,
     )
     if workers is None:
         big = path.stat().st_size >= PARALLEL_MIN_BYTES
         workers = min(2, os.cpu_count() or 1) if big else 0
     pool = None
     if workers > 0:
-        args = (list(column_types), sel, nfields, conv.delim, conv.quote)
+        layout = (list(column_types), sel, nfields, conv.delim, conv.quote, conv.nullable)
         ctx = multiprocessing.get_context("spawn")  # never fork a process that runs threads
-        pool = ctx.Pool(workers, initializer=init_worker, initargs=args)
+        pool = ctx.Pool(workers, initializer=init_worker, initargs=(layout,))
     sink = HashingSink(write, hasher)
     packer = StatementPacker(sink, table, columns, key_column=key_column, limit=limit)
     pipeline = _Pipeline(conv, packer, sink, pool)
@@ -170,6 +173,32 @@ def convert_csv(
             pool.terminate()
             pool.join()
     return ConvertStats(packer.rows, packer.statements, sink.bytes_written, md5, read_total)
+
+
+_PROBES: dict[str, tuple[tuple[str, object], ...]] = {
+    "TEXT": (("x'1", "x'1"),),
+    "INTEGER": (("12", 12), ("-7", -7)),
+    "REAL": (("1.5", 1.5), ("2", 2.0), ("1e3", 1000.0)),
+}
+
+
+def _probe(coerce: Coerce, j: int, column_type: str) -> bool:
+    """Check ``coerce`` converts column ``j`` as the renderers assume; True if empty is NULL.
+
+    The renderers reproduce the exact path's conversion; a few probe values confirm it
+    converts this column that way (else the fast path is refused rather than diverging).
+    """
+    for text, want in _PROBES[column_type.upper()]:
+        try:
+            got = coerce(text, j, None)
+        except Exception as exc:
+            raise FastPathUnsupportedError(f"column {j}: {text!r} is not converted") from exc
+        if type(got) is not type(want) or got != want:
+            raise FastPathUnsupportedError(f"column {j} converts {text!r} to {got!r}")
+    try:
+        return coerce("", j, None) is None
+    except BadInputError:
+        return False  # NOT NULL: blocks with an empty value go the exact way, which says so
 
 
 def _run(
@@ -197,6 +226,8 @@ def _run(
                     break
                 read_total += len(chunk)
                 buf += chunk
+            if not buf[:end].strip(b"\r\n"):
+                raise FastPathUnsupportedError("blank lines before the header")
             line = buf.count(b"\n", 0, end)
             buf = buf[end:]
         carry = buf
@@ -212,8 +243,7 @@ def _run(
                     carry = buf
                     continue
             else:
-                if buf and not buf.endswith(b"\n"):
-                    buf += b"\n"
+                buf = buf.rstrip(b"\r\n") + b"\n" if buf.strip(b"\r\n") else b""
                 cut = len(buf)
             block, carry = (buf, b"") if cut == len(buf) else (buf[:cut], buf[cut:])
             if block:
