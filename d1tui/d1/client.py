@@ -29,6 +29,9 @@ from d1tui.d1.models import (
     RawResult,
     TableInfo,
     TokenStatus,
+    database_from,
+    int_or_none,
+    str_or_none,
 )
 from d1tui.d1.retry import CallKind, RetryNotice, RetryPolicy, should_retry
 from d1tui.d1.secret import Secret
@@ -46,28 +49,6 @@ RetryListener = Callable[[RetryNotice], None]
 def _seg(value: str) -> str:
     """One URL path segment, escaped."""
     return quote(value, safe="")
-
-
-def _str_or_none(value: object) -> str | None:
-    return value if isinstance(value, str) else None
-
-
-def _int_or_none(value: object) -> int | None:
-    return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
-
-
-def _database(item: object) -> DatabaseInfo:
-    """A ``DatabaseInfo`` from one entry of a database answer."""
-    if not isinstance(item, dict) or not isinstance(item.get("uuid"), str):
-        raise BadResponseError(f"expected a database with a uuid, got {item!r}")
-    return DatabaseInfo(
-        uuid=item["uuid"],
-        name=str(item.get("name") or ""),
-        created_at=_str_or_none(item.get("created_at")),
-        version=_str_or_none(item.get("version")),
-        num_tables=_int_or_none(item.get("num_tables")),
-        file_size=_int_or_none(item.get("file_size")),
-    )
 
 
 def _statements(result: object) -> list[dict[str, Any]]:
@@ -231,8 +212,8 @@ class D1Client:
         return TokenStatus(
             id=str(result.get("id") or ""),
             status=str(result.get("status") or "unknown"),
-            expires_on=_str_or_none(result.get("expires_on")),
-            not_before=_str_or_none(result.get("not_before")),
+            expires_on=str_or_none(result.get("expires_on")),
+            not_before=str_or_none(result.get("not_before")),
             message=message,
         )
 
@@ -249,18 +230,18 @@ class D1Client:
             items = env.get("result")
             if not isinstance(items, list):
                 raise BadResponseError("expected a list of databases")
-            found += [_database(item) for item in items]
-            total = _int_or_none(_dict(env.get("result_info")).get("total_count"))
+            found += [database_from(item) for item in items]
+            total = int_or_none(_dict(env.get("result_info")).get("total_count"))
             if len(items) < self.page_size or (total is not None and len(found) >= total):
                 break
         return found
 
-    def get_database(self, id_or_name: str) -> DatabaseInfo:
+    def getdatabase_from(self, id_or_name: str) -> DatabaseInfo:
         """One database, by uuid or by name."""
         _, env = self._request("GET", self._db(id_or_name), op="get", kind=CallKind.SAFE)
-        return _database(env.get("result"))
+        return database_from(env.get("result"))
 
-    def create_database(self, name: str) -> DatabaseInfo:
+    def createdatabase_from(self, name: str) -> DatabaseInfo:
         """Create a database (not repeated after an ambiguous failure)."""
         _, env = self._request(
             "POST",
@@ -269,9 +250,9 @@ class D1Client:
             kind=CallKind.UNSAFE,
             json={"name": name},
         )
-        return _database(env.get("result"))
+        return database_from(env.get("result"))
 
-    def delete_database(self, database_id: str) -> None:
+    def deletedatabase_from(self, database_id: str) -> None:
         """Delete a database."""
         self._request("DELETE", self._db(database_id), op="delete", kind=CallKind.UNSAFE)
 

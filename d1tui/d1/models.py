@@ -6,6 +6,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from d1tui.d1.errors import BadResponseError
+
 NOT_IMPORTING = "Not currently importing anything."
 BUSY_TEXT = "Currently processing a long-running import"
 _PROCESSED = re.compile(r"Processed (\d+) queries")
@@ -37,6 +39,30 @@ class DatabaseInfo:
     version: str | None = None
     num_tables: int | None = None
     file_size: int | None = None
+
+
+def str_or_none(value: object) -> str | None:
+    """The value when it is a string."""
+    return value if isinstance(value, str) else None
+
+
+def int_or_none(value: object) -> int | None:
+    """The value as an int when it is a number."""
+    return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def database_from(item: object) -> DatabaseInfo:
+    """A ``DatabaseInfo`` from one entry of a database answer."""
+    if not isinstance(item, dict) or not isinstance(item.get("uuid"), str):
+        raise BadResponseError(f"expected a database with a uuid, got {item!r}")
+    return DatabaseInfo(
+        uuid=item["uuid"],
+        name=str(item.get("name") or ""),
+        created_at=str_or_none(item.get("created_at")),
+        version=str_or_none(item.get("version")),
+        num_tables=int_or_none(item.get("num_tables")),
+        file_size=int_or_none(item.get("file_size")),
+    )
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ def schema_of(table: TableInfo) -> TableSchema:
 
 
 def build_target(client: D1Client, database_id: str, choice: TargetChoice) -> Target:
-    """The Target for ``choice``; for an existing table, the current max of its integer key."""
+    """The Target for ``choice``; for an existing table, its integer key's current maximum."""
     if choice.existing is None:
         return Target(table=choice.table, create=choice.create)
     schema = schema_of(choice.existing)
@@ -39,5 +39,5 @@ def build_target(client: D1Client, database_id: str, choice: TargetChoice) -> Ta
         results = client.query(database_id, sql)
         value = results[0].results[0].get("m") if results and results[0].results else None
         if isinstance(value, int):
-            max_ids[choice.table] = value
+            max_ids[keys[0].name] = value
     return Target(table=choice.table, create=False, existing=schema, current_max_ids=max_ids)

@@ -16,7 +16,7 @@ UPDATE = os.environ.get("D1TUI_UPDATE_SNAPSHOTS") == "1"
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _BOOKMARK_TAIL = re.compile(r"(?<=[0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{8}-)[0-9a-f]{1,32}")
 _SHORT_UUID = re.compile(r"\b[0-9a-f]{8}…")
-_CLOCK = re.compile(r"\b\d\d:\d\d:\d\d\b")
+_CLOCK = re.compile(r"(?<=│ )\d\d:\d\d:\d\d(?=  )")  # poll-log times, not data
 _SECONDS = re.compile(r"\b\d+\.\d+ s\b")
 _RATE = re.compile(r"\b\d+(\.\d)? [KMG]?B/s")
 _ETA = re.compile(r"ETA \d+:\d\d")

@@ -21,12 +21,12 @@ SIZE = (100, 30)
 @pytest.fixture
 def emulator_options() -> dict[str, Any]:
     """A slow ingest: one statement, then a pause, so there is time to cancel."""
-    return {"statements_per_step": 1, "step_seconds": 0.5, "no_poll_timeout": 0.8}
+    return {"statements_per_step": 1, "step_seconds": 0.8, "no_poll_timeout": 0.8}
 
 
 async def test_cancel_rolls_back_and_shows_it(build_app, emulator, workdir: Path) -> None:
     lines = ["id,text,date_added"]
-    lines += [f"{1000 + i},{'x' * 120},2026-03-01" for i in range(3000)]
+    lines += [f"{1000 + i},{'x' * 120},2026-03-01" for i in range(6000)]
     (workdir / "data" / "big.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
     with sqlite3.connect(emulator.database_file("demo")) as conn:
         before = conn.execute("SELECT COUNT(*) FROM TargetD1Table").fetchone()[0]

@@ -90,6 +90,10 @@ async def test_fake_rows_into_target_table(build_app, emulator) -> None:
         await to_preview(pilot, app)
         assert app.screen.query_one("#preview-rows", DataTable).row_count == 25
         check_snapshot(app, "preview_fake")
+        preview = app.screen
+        await pilot.press("r")
+        await wait_until(pilot, lambda: "seed 8" in str(preview.query_one("#preview").border_title))
+        await wait_until(pilot, lambda: preview.prepared is not None)
         screen = await start_import(pilot, app)
         assert isinstance(screen.outcome, ImportSucceeded), screen.lines
         (count,) = screen.outcome.counts

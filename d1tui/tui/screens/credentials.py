@@ -78,7 +78,12 @@ class CredentialsScreen(FlowScreen):
             yield DatabasePicker(id="picker")
             with Horizontal(classes="field"):
                 yield Checkbox(
-                    "remember (token goes to the system keyring)", id="remember", compact=True
+                    "remember (not for the local emulator)"
+                    if settings.local
+                    else "remember (token goes to the system keyring)",
+                    id="remember",
+                    disabled=settings.local,
+                    compact=True,
                 )
                 yield Button(
                     "Continue", id="continue", variant="success", disabled=True, compact=True
@@ -168,6 +173,9 @@ class CredentialsScreen(FlowScreen):
 
     def worker_failed(self, name: str, error: BaseException) -> None:
         """A failed verify clears the status line and shows the error inline."""
+        if name == "remember":
+            self.app.notify(str(error), title="profile not saved", severity="error")
+            return
         if name == "verify":
             self._status("✘ not verified", ok=False)
         super().worker_failed(name, error)

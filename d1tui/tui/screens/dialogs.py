@@ -68,13 +68,17 @@ def confirm_import(database: str, rows: int, statements: int, size: str) -> Conf
     )
 
 
-def confirm_cancel() -> ConfirmDialog:
-    """The question asked before an import is abandoned."""
+def confirm_cancel(*, quitting: bool = False) -> ConfirmDialog:
+    """The question asked before an import is abandoned (``quitting``: and d1tui closed)."""
+    then = (
+        "d1tui closes once the rollback is confirmed."
+        if quitting
+        else "d1tui waits for that, then counts the rows to show the database is as it was."
+    )
     return ConfirmDialog(
-        "Cancel the import?",
-        "d1tui stops polling. D1 rolls back an import that is not polled for 15 s; d1tui "
-        "waits for that, then counts the rows to show the database is as it was.\n\n"
-        "Cancel the import?",
+        "Cancel the import and quit?" if quitting else "Cancel the import?",
+        f"d1tui stops polling. D1 rolls back an import that is not polled for 15 s; {then}"
+        "\n\nCancel the import?",
         yes="Cancel import (y)",
         no="Keep going (n)",
         danger=True,

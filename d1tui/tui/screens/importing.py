@@ -50,6 +50,7 @@ class ImportScreen(FlowScreen):
         Binding("s", "save_log", "save log"),
         Binding("n", "new_import", "new import"),
         Binding("q", "quit", "quit"),
+        Binding("ctrl+q", "quit", "quit", show=False, priority=True),
     ]
 
     def __init__(self) -> None:
@@ -246,11 +247,17 @@ class ImportScreen(FlowScreen):
         self.d1app.new_import()
 
     def action_quit(self) -> None:
-        """Leave d1tui (not while an import runs)."""
-        if self.running:
-            self.notify("an import is running: c cancels it first", severity="warning")
+        """Leave d1tui; while an import runs, only after confirming its cancellation."""
+        if not self.running:
+            self.app.exit(0)
             return
-        self.app.exit(0)
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.cancel_event.set()
+                self.app.exit(0)
+
+        self.app.push_screen(confirm_cancel(quitting=True), answered)
 
     def worker_failed(self, name: str, error: BaseException) -> None:
         """An unexpected error in the worker (the importer itself never raises D1Error)."""

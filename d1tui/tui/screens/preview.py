@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import replace
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from rich.syntax import Syntax
 from rich.text import Text
@@ -20,32 +20,43 @@ from d1tui.d1.events import PrepareProgress
 from d1tui.d1.prepared import PreparedImport
 from d1tui.data.prepare import FakeSpec, Target, prepare_fake, prepare_file
 from d1tui.data.preview import Preview, preview_fake, preview_file
+from d1tui.data.schema import ColumnMapping
 from d1tui.tui.messages import PrepareProgressed
 from d1tui.tui.screens.base import FlowScreen
 from d1tui.tui.screens.dialogs import confirm_import
 from d1tui.tui.session import Source, TargetChoice
 from d1tui.tui.target import build_target
-from d1tui.tui.units import human_bytes
+from d1tui.tui.units import human_bytes, plural
 from d1tui.tui.widgets.error_panel import ErrorPanel
 from d1tui.tui.widgets.top_bar import TopBar
 
 SQL_SHOWN = 1500  # characters of the first statement shown
 
 
-def mapped_to(mapping: Any, column: str) -> str | None:
-    """The target column a source column maps to, whatever shape the mapping has."""
+def mapping_note(mapping: ColumnMapping | None) -> str | None:
+    """How source columns land in an existing table, in one line (None for a new table)."""
     if mapping is None:
         return None
-    for attribute in ("target_for", "get"):
-        method = getattr(mapping, attribute, None)
-        if callable(method):
-            value = method(column)
-            return None if value is None else str(value)
-    pairs = getattr(mapping, "pairs", None) or getattr(mapping, "columns", None)
-    if isinstance(pairs, dict):
-        value = pairs.get(column)
-        return None if value is None else str(value)
-    return None
+    note = f"{len(mapping.pairs)} columns matched by name"
+    if mapping.unmatched_source:
+        note += " · not imported: " + ", ".join(mapping.unmatched_source)
+    if mapping.missing_target:
+        note += " · left to their default: " + ", ".join(mapping.missing_target)
+    return note
+
+
+def headers(preview: Preview) -> list[str]:
+    """Column headers: the target column's name over its type (``INTEGER pk``)."""
+    names = preview.mapping.columns if preview.mapping else preview.schema.names
+    width = len(preview.rows[0]) if preview.rows else len(names)
+    if len(names) != width:  # a shape the data layer did not describe: number the columns
+        return [f"column {i + 1}\n" for i in range(width)]
+    out = []
+    for name in names:
+        column = preview.schema.column(name)
+        kind = "" if column is None else (column.type or "ANY") + (" pk" if column.pk else "")
+        out.append(f"{name}\n{kind}")
+    return out
 
 
 def cell(value: object) -> str:
@@ -144,17 +155,15 @@ class PreviewScreen(FlowScreen):
         self.preview = preview
         table = self.query_one("#preview-rows", DataTable)
         table.clear(columns=True)
-        for index, column in enumerate(preview.schema.columns):
-            kind = (column.type or "ANY") + (" pk" if column.pk else "")
-            dest = mapped_to(preview.mapping, column.name)
-            if dest and dest != column.name:
-                kind += f" → {dest}"
-            table.add_column(Text(f"{column.name}\n{kind}"), key=f"c{index}")
+        for index, label in enumerate(headers(preview)):
+            table.add_column(Text(label), key=f"c{index}")
         table.add_rows([cell(v) for v in row] for row in preview.rows[:50])
         warnings = self.query_one("#warnings", Static)
-        if preview.warnings:
-            warnings.update(Text("\n".join(f"⚠ {w}" for w in preview.warnings)))
-        warnings.display = bool(preview.warnings)
+        notes = [f"⚠ {w}" for w in preview.warnings]
+        if (mapped := mapping_note(preview.mapping)) is not None:
+            notes.insert(0, f"↦ {mapped}")
+        warnings.update(Text("\n".join(notes)))
+        warnings.display = bool(notes)
         sql = preview.first_sql
         if len(sql) > SQL_SHOWN:
             sql = sql[:SQL_SHOWN] + " …"
@@ -199,7 +208,8 @@ class PreviewScreen(FlowScreen):
         """Advance the totals line and the bar."""
         p = message.progress
         self.query_one("#totals", Static).update(
-            f"{p.rows:,} rows · {p.statements:,} statements · {human_bytes(p.bytes_written)}"
+            f"{plural(p.rows, 'row')} · {plural(p.statements, 'statement')} · "
+            f"{human_bytes(p.bytes_written)}"
         )
         if p.total_bytes:  # an unknown total would animate forever
             self.query_one("#prepare-bar", ProgressBar).update(
@@ -214,7 +224,8 @@ class PreviewScreen(FlowScreen):
         self.session.prepare_seconds = took
         self.query_one("#sql-box").border_title = f"SQL · statement 1 of {prepared.statements:,}"
         self.query_one("#totals", Static).update(
-            f"✔ {prepared.total_rows:,} rows · {prepared.statements:,} statements · "
+            f"✔ {plural(prepared.total_rows, 'row')} · "
+            f"{plural(prepared.statements, 'statement')} · "
             f"{human_bytes(prepared.size)} · enter to import"
         )
         bar = self.query_one("#prepare-bar", ProgressBar)

@@ -311,7 +311,7 @@ class SourceScreen(FlowScreen):
         if path is None or not path.is_file():
             self.notify("pick a file to import (or switch to fake rows)", severity="error")
             return None
-        return Source(path=path.resolve(), options=ReadOptions())
+        return Source(path=path, options=ReadOptions())
 
     def _target(self) -> TargetChoice | None:
         if self.query_one("#target-new", RadioButton).value:
