@@ -25,7 +25,7 @@ TYPED = "typed here"
 
 
 def _from(source: str) -> str:
-    return "not set" if source == "not set" else f"from {source}"
+    return source if source in ("not set", TYPED, "picked here") else f"from {source}"
 
 
 class CredentialsScreen(FlowScreen):
