@@ -105,6 +105,7 @@ class DumpReport:
         """Rows inserted over all tables (when known)."""
         return sum(self.rows.values())
 
+    @property
     def notes(self) -> list[str]:
         """One line per kind of change made to the file, for the user."""
         notes = []

@@ -62,7 +62,7 @@ def test_sqlite3_shell_dump_fixture_loads_with_identical_data() -> None:
     assert _tables(loaded) == _tables(_original(dump))
     assert report.rows == {"authors": 3, "books": 3}  # type: ignore[attr-defined]
     assert report.created_tables == ["authors", "books", "log"]  # type: ignore[attr-defined]
-    notes = report.notes()  # type: ignore[attr-defined]
+    notes = report.notes  # type: ignore[attr-defined]
     assert any("BEGIN/COMMIT" in n for n in notes)
     assert any("defer_foreign_keys" in n for n in notes)
     assert any("internal tables" in n for n in notes)
@@ -204,7 +204,7 @@ def test_rows_over_the_limit_are_inserted_in_parts(tmp_path: Path) -> None:
     sql, report = _clean(dump)
     assert all(len(s.encode()) + 1 <= STATEMENT_LIMIT for s in sql.split(";\n"))
     assert report.long_rows == 1 and report.rows == {"t": 2}  # type: ignore[attr-defined]
-    assert any("in parts" in n for n in report.notes())  # type: ignore[attr-defined]
+    assert any("in parts" in n for n in report.notes)  # type: ignore[attr-defined]
     assert _tables(_load_like_d1(sql)) == _tables(conn)
 
 
