@@ -236,12 +236,12 @@ class D1Client:
                 break
         return found
 
-    def getdatabase_from(self, id_or_name: str) -> DatabaseInfo:
+    def get_database(self, id_or_name: str) -> DatabaseInfo:
         """One database, by uuid or by name."""
         _, env = self._request("GET", self._db(id_or_name), op="get", kind=CallKind.SAFE)
         return database_from(env.get("result"))
 
-    def createdatabase_from(self, name: str) -> DatabaseInfo:
+    def create_database(self, name: str) -> DatabaseInfo:
         """Create a database (not repeated after an ambiguous failure)."""
         _, env = self._request(
             "POST",
@@ -252,7 +252,7 @@ class D1Client:
         )
         return database_from(env.get("result"))
 
-    def deletedatabase_from(self, database_id: str) -> None:
+    def delete_database(self, database_id: str) -> None:
         """Delete a database."""
         self._request("DELETE", self._db(database_id), op="delete", kind=CallKind.UNSAFE)
 
