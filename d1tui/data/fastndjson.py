@@ -10,6 +10,7 @@ path: the caller's ``coerce`` per value and ``sqlgen.render_row``.
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from itertools import compress, repeat
@@ -19,7 +20,7 @@ from typing import Any
 
 import orjson
 
-from d1tui.d1.errors import Location
+from d1tui.d1.errors import BadInputError, Location
 from d1tui.data.blockpack import (
     ConvertStats,
     FastPathUnsupportedError,
@@ -34,10 +35,11 @@ _BOUNDARY = b")" + _ROW + b"("
 _RESTORE = bytes.maketrans(_SEP + _ROW, b",,")
 _INT64 = (-(2**63), 2**63 - 1)
 _MAX_DENOMINATOR = 2**62
+_EXACT_INT, _FLOAT_INT = 2**53, 2**63
 _NONE = type(None)
 
 ProgressFn = Callable[[int, int, int, int], None]
-Coerce = Callable[[object, int, Location], object]
+Coerce = Callable[[object, int, Location | None], object]
 Renderer = Callable[[list[Any]], list[bytes] | None]
 
 
@@ -83,9 +85,20 @@ def _integer(col: list[Any]) -> list[bytes] | None:
 
 
 def _real(col: list[Any]) -> list[bytes] | None:
-    """``sqlgen.float_literal`` for a column of ``float``/``None``, computed in bulk."""
+    """``sqlgen.float_literal(float(v))`` for a column of ``float``/``int``/``None``, in bulk.
+
+    An int beyond 2**53 widens the column on the exact path; a float of 2**63 or more may be
+    an integer literal ``orjson`` read as a float where ``json`` reads an int: both go there.
+    """
     nones = col.count(None)
-    floats = [0.5 if v is None else v for v in col] if nones else col
+    values = [v for v in col if v is not None] if nones else col
+    if values:
+        lo, hi = min(values), max(values)
+        if hi >= _FLOAT_INT or lo <= -_FLOAT_INT:
+            return None
+        if (hi > _EXACT_INT or lo < -_EXACT_INT) and int in set(map(type, values)):
+            return None
+    floats = [0.5 if v is None else float(v) for v in col] if nones else list(map(float, col))
     try:
         ratios = list(map(float.as_integer_ratio, floats))
     except (ValueError, OverflowError):  # NaN and infinities: the exact function handles them
@@ -105,11 +118,19 @@ def _real(col: list[Any]) -> list[bytes] | None:
     return out
 
 
-_RENDERERS: dict[str, tuple[type, Renderer]] = {
-    "TEXT": (str, _text),
-    "INTEGER": (int, _integer),
-    "REAL": (float, _real),
+_RENDERERS: dict[str, tuple[frozenset[type], Renderer]] = {
+    "TEXT": (frozenset({str, _NONE}), _text),
+    "INTEGER": (frozenset({int, _NONE}), _integer),
+    "REAL": (frozenset({float, int, _NONE}), _real),
 }
+
+
+def _nullable(coerce: Coerce, j: int) -> bool:
+    """Whether the exact conversion stores a JSON null in column ``j`` as NULL."""
+    try:
+        return coerce(None, j, None) is None
+    except BadInputError:
+        return False
 
 
 class _Blocks:
@@ -125,9 +146,12 @@ class _Blocks:
                 raise FastPathUnsupportedError(f"column type {t!r}")
             self.renderers.append(_RENDERERS[t.upper()])
         self.coerce = coerce
+        self.nullable = [_nullable(coerce, j) for j in range(len(self.columns))]
 
     def fast(self, block: bytes) -> tuple[bytes, bytes, int] | None:
         """``(marked, final, rows)`` for ``StatementPacker.add_blob``, or None: exact path."""
+        if b"\r" in block and block.count(b"\r") != block.count(b"\r\n"):
+            raise FastPathUnsupportedError("a bare carriage return: the exact reader splits there")
         try:
             objs = orjson.loads(b"[" + block[:-1].replace(b"\n", b",") + b"]")
         except orjson.JSONDecodeError:
@@ -136,14 +160,15 @@ class _Blocks:
         if set(map(type, objs)) != {dict} or set(map(len, objs)) != {ncols}:
             return None
         out: list[bytes] = [_BOUNDARY] * (rows * (ncols + 1) - 1)
-        for j, (getter, (kind, render)) in enumerate(
-            zip(self.getters, self.renderers, strict=True)
-        ):
+        pairs = zip(self.getters, self.renderers, self.nullable, strict=True)
+        for j, (getter, (kinds, render), nullable) in enumerate(pairs):
             try:
                 col = list(map(getter, objs))
             except KeyError:
                 return None
-            if not set(map(type, col)) <= {kind, _NONE}:
+            if not set(map(type, col)) <= kinds:
+                return None
+            if not nullable and None in col:
                 return None
             lits = render(col)
             if lits is None:
@@ -153,16 +178,24 @@ class _Blocks:
         return marked, marked.translate(_RESTORE), rows
 
     def exact(self, block: bytes, packer: StatementPacker, line: int) -> list[bytes]:
-        """Convert a block line by line with the exact path."""
+        """Convert a block line by line as the exact reader does (``json``, blank lines skipped).
+
+        What only that reader can report (bad JSON or UTF-8, not an object, a key that is not
+        a column) raises ``FastPathUnsupportedError``.
+        """
         out: list[bytes] = []
+        names = set(self.columns)
         for n, raw in enumerate(block.split(b"\n")[:-1], start=line + 1):
-            where = Location(self.path, line=n, row=packer.rows + 1)
             try:
-                obj = orjson.loads(raw)
-            except orjson.JSONDecodeError as exc:
-                raise FastPathUnsupportedError(f"line {n}: not JSON") from exc
-            if not isinstance(obj, dict):
-                raise FastPathUnsupportedError(f"line {n}: not an object")
+                text = raw.decode("utf-8").strip()
+                if not text:
+                    continue
+                obj = json.loads(text)
+            except ValueError as exc:  # UnicodeDecodeError, JSONDecodeError
+                raise FastPathUnsupportedError(f"line {n}: {exc}") from exc
+            if not isinstance(obj, dict) or not names.issuperset(obj):
+                raise FastPathUnsupportedError(f"line {n}: not an object with the known keys")
+            where = Location(self.path, line=n, row=packer.rows + 1)
             values = [self.coerce(obj.get(c), j, where) for j, c in enumerate(self.columns)]
             out += packer.add_row(render_row(values), values, where)
         return out
