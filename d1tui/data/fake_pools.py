@@ -114,6 +114,8 @@ def choose_kind(name: str, type_name: str) -> str:
         return "timestamp"
     if "DATE" in t:
         return "date"
+    if aff == "NUMERIC" and ("DEC" in t or "NUM" in t or "MONEY" in t):
+        return "money"
     return {"INTEGER": "integer", "REAL": "real", "BLOB": "blob"}.get(aff, "words")
 
 

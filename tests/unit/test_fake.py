@@ -195,3 +195,26 @@ def test_rows_do_not_depend_on_what_was_generated_before() -> None:
     other = TableSchema("other", (Column("note", "TEXT"), Column("last_name", "TEXT")))
     list(fake_rows(other, 20, seed=11))  # ...after another table used the same Faker
     assert list(fake_rows(mixed, 20, seed=11)) == first
+
+
+@pytest.mark.parametrize(
+    ("name", "type_", "kind"),
+    [
+        ("Email Address", "TEXT", "email"),
+        ("createdAt", "TEXT", "timestamp"),
+        ("when", "INTEGER", "epoch"),
+        ("created", "DATETIME", "timestamp"),
+        ("price", "INT", "cents"),
+        ("total", "DECIMAL(10,2)", "money"),
+        ("ok", "BOOLEAN", "bool"),
+        ("score", "REAL", "rating"),
+        ("user_id", "INTEGER", "integer"),
+        ("data", "JSON", "words"),
+        ("body", "", "paragraph"),
+        ("photo", "BLOB", "blob"),
+        ("zip_code", "TEXT", "postcode"),
+        ("longitude", "REAL", "lng"),
+    ],
+)
+def test_kind_from_name_then_type(name: str, type_: str, kind: str) -> None:
+    assert column_kinds(TableSchema("t", (Column(name, type_),)))[name] == kind
