@@ -25,17 +25,15 @@ from d1tui.data.convert import Plan, WidenError, existing_table_plan, infer, new
 from d1tui.data.formats import FileFacts, Format, ReadOptions
 from d1tui.data.readers import open_rows
 from d1tui.data.rowsource import RowSource
-from d1tui.data.schema import INTEGER, TEXT, TYPE_NAMES, ColumnStats
+from d1tui.data.schema import INTEGER, REAL, TEXT, TYPE_NAMES, ColumnStats
 from d1tui.data.sqlfile import PROGRESS_SECONDS, Progress, SqlFile
 from d1tui.data.sqlgen import InsertWriter
 from d1tui.data.target import Target
 
 HEAD_ROWS = 1000
-# Kinds the block-wise converters render exactly as this module would. REAL waits until
-# ``fastcols.render_real`` refuses what ``schema.classify_text`` does not call REAL
-# (leading zeros such as 007.5, 1e999, integers beyond 2**53): until then a REAL column could
-# take a value the exact path would widen to TEXT.
-FAST_KINDS: frozenset[int | None] = frozenset({INTEGER, TEXT})
+# Kinds the block-wise converters render exactly as ``convert.Plan.coerce_text`` does (they
+# refuse, and hand to it, any value ``schema.classify_text`` would not give that kind).
+FAST_KINDS: frozenset[int | None] = frozenset({INTEGER, REAL, TEXT})
 # ``fastndjson`` reads only the planned keys, so a key first seen after the head would be
 # dropped instead of widening the table: off until it refuses objects with other keys.
 FAST_NDJSON = False
