@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import itertools
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -272,3 +274,38 @@ def test_verification_can_be_turned_off_and_is_skipped_without_row_counts(
     done = outcome(events)
     assert isinstance(done, ImportSucceeded) and done.counts == ()
     assert sqlite_count(emu, "demo", "other") == 10
+
+
+def test_a_slow_consumer_does_not_delay_the_polls(tmp_path: Path) -> None:
+    emu = start_emulator(tmp_path, statements_per_step=1, step_seconds=0.03, no_poll_timeout=0.6)
+    try:
+        emu.create_database("demo")
+        prepared = write_sql(tmp_path / "s.sql", rows=800, per_statement=10)  # ~2.4 s of work
+        events = []
+        with make_client(emu) as client:
+            for event in run_import(client, "demo", prepared, options=FAST_OPTIONS):
+                events.append(event)
+                if isinstance(event, PollResult) and event.number == 2:
+                    time.sleep(1.2)  # longer than D1's patience without polls
+        done = outcome(events)
+        assert isinstance(done, ImportSucceeded), done
+        assert sqlite_count(emu, "demo", "items") == 800
+    finally:
+        emu.stop()
+
+
+def test_closing_the_generator_early_ends_the_worker(
+    emu: Emulator, client: D1Client, tmp_path: Path
+) -> None:
+    emu.settings.statements_per_step = 1
+    emu.settings.step_seconds = 0.05
+    prepared = write_sql(tmp_path / "t.sql", rows=200, per_statement=10)
+    events = run_import(client, "demo", prepared, options=FAST_OPTIONS)
+    for event in events:
+        if isinstance(event, PollResult):
+            break
+    events.close()  # type: ignore[attr-defined]
+    deadline = time.monotonic() + 3.0
+    while any(t.name == "d1tui-import" for t in threading.enumerate()):
+        assert time.monotonic() < deadline, "the import worker kept running"
+        time.sleep(0.02)
