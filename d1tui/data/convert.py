@@ -53,6 +53,7 @@ class Plan:
     key_column: str | None
     schema: TableSchema | None  # the table to create, if new
     mapping: ColumnMapping | None = None
+    rowid_key: int = -1  # output index of an INTEGER PRIMARY KEY column
     _keyset: frozenset[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -76,6 +77,8 @@ class Plan:
             raise WidenError
         if value is None and self.notnull[j]:
             raise _null_error(self.columns[j], where)
+        if j == self.rowid_key and value is not None:
+            _check_rowid(value, self.columns[j], where)
         return value
 
     def coerce_value(self, value: object, j: int, where: Location | None = None) -> object:
@@ -87,8 +90,12 @@ class Plan:
             return None
         if kind is None:
             if isinstance(value, dict | list) or classify_value(value)[0] == TEXT:
-                return json_text(value)
-            return int(value) if isinstance(value, bool) else value
+                value = json_text(value)
+            elif isinstance(value, bool):
+                value = int(value)
+            if j == self.rowid_key:
+                _check_rowid(value, self.columns[j], where)
+            return value
         if kind == TEXT:
             return json_text(value)
         got, big = classify_value(value)
@@ -124,6 +131,16 @@ def _text_by_affinity(text: str, aff: str) -> object:
     if got == REAL:
         return float(text)
     return text
+
+
+def _check_rowid(value: object, column: str, where: Location | None) -> None:
+    """An INTEGER PRIMARY KEY holds integers only (SQLite: datatype mismatch)."""
+    if isinstance(value, int) or (isinstance(value, float) and value.is_integer()):
+        return
+    raise BadInputError(
+        f"column {column!r} is the INTEGER PRIMARY KEY but {value!r} is not an integer",
+        where=where,
+    )
 
 
 def _null_error(column: str, where: Location | None) -> BadInputError:
@@ -186,6 +203,7 @@ def new_table_plan(
         notnull=tuple(c.notnull for c in schema.columns),
         key_column=schema.key_column,
         schema=schema,
+        rowid_key=_rowid_index(schema, names),
     )
     return plan, warnings
 
@@ -212,4 +230,13 @@ def existing_table_plan(source: Sequence[str], target: TableSchema) -> Plan:
         key_column=key if key in mapping.columns else None,
         schema=None,
         mapping=mapping,
+        rowid_key=_rowid_index(target, mapping.columns),
     )
+
+
+def _rowid_index(table: TableSchema, columns: Sequence[str]) -> int:
+    key = table.key_column
+    col = table.column(key) if key else None
+    if col is None or col.type.upper() != "INTEGER" or col.name not in columns:
+        return -1
+    return list(columns).index(col.name)

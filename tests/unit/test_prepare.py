@@ -285,3 +285,13 @@ def test_out_path_is_kept(tmp_path: Path) -> None:
     assert prepared.path == out and not prepared.temporary
     conn = _run(prepared)
     assert conn.execute("SELECT code, qty FROM t").fetchall() == [("007", 1), ("010", -2)]
+
+
+def test_integer_primary_key_refuses_text_before_anything_is_sent(tmp_path: Path) -> None:
+    path = tmp_path / "k.csv"
+    path.write_text("id,text\n1,a\nabc,b\n")
+    target = Target("TargetD1Table", False, existing=TARGET_D1_TABLE)
+    with pytest.raises(BadInputError, match="'id' is the INTEGER PRIMARY KEY") as info:
+        _prepare(path, tmp_path, target)
+    assert info.value.where is not None and info.value.where.line == 3
+    assert [p.name for p in tmp_path.iterdir()] == ["k.csv"]
