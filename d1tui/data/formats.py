@@ -30,7 +30,7 @@ _BOMS = (  # longest first: the UTF-32 LE mark starts with the UTF-16 LE one
 )
 _SQL_START = re.compile(
     r"(?:\s|--[^\n]*\n|/\*.*?\*/)*(?:CREATE|INSERT|PRAGMA|BEGIN|DROP|REPLACE|UPDATE|DELETE|"
-    r"ALTER|WITH|SELECT)\b",
+    r"ALTER|WITH|SELECT)[\s;]",
     re.I | re.S,
 )
 _EXTENSIONS = {

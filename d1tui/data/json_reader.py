@@ -66,7 +66,7 @@ def read_json(facts: FileFacts) -> RowSource:
                 f"array element {i} is {_kind(item)}, not an object", where=Location(path, row=i)
             )
         rows.append((None, item))
-    size = len(text)
+    size = facts.size
     body: Iterator[tuple[int | None, TextRow | ObjectRow]] = iter(rows)
     return RowSource(path, _keys(rows), body, True, lambda: size, lambda: None)
 

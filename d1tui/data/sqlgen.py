@@ -228,6 +228,8 @@ class InsertWriter:
 
     def _long_row(self, values: Sequence[object], where: Location | None) -> None:
         """Insert a row too long for one statement, then append its long values by UPDATEs."""
+        if len(values) != len(self._columns):
+            raise ValueError("a row too long for one statement must come with its values")
         size = row_size(values)
         if size > ROW_LIMIT:
             raise self._fail(

@@ -84,3 +84,9 @@ def test_missing_file_and_unknown_encoding(tmp_path: Path) -> None:
         detect(tmp_path / "nope.csv")
     with pytest.raises(BadInputError, match="unknown encoding"):
         detect(DATA / "export.tsv", ReadOptions(encoding="klingon"))
+
+
+def test_a_header_starting_with_an_sql_word_is_still_csv(tmp_path: Path) -> None:
+    path = tmp_path / "export"
+    path.write_bytes(b"Update,Count\nyes,1\n")
+    assert detect(path).format == Format.CSV

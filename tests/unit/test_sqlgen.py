@@ -214,3 +214,9 @@ def test_decimal_text_would_not_be_exact_but_float_literal_is() -> None:
     for x in (51.27239282695, 0.000401419, 8.1162e-17, 5e-324, 1.7976931348623157e308):
         (back,) = conn.execute(f"SELECT {float_literal(x)}").fetchone()
         assert struct.pack("<d", back) == struct.pack("<d", x)
+
+
+def test_a_prerendered_long_row_needs_its_values() -> None:
+    writer = InsertWriter(lambda b: None, "t", ["a"], limit=100)
+    with pytest.raises(ValueError, match="must come with its values"):
+        writer.add_rendered(b"('" + b"x" * 200 + b"')", ())
