@@ -20,6 +20,7 @@ from d1tui.emulator.uploads import Uploads
 
 API_PREFIX = "/client/v4"
 _MAX_PER_PAGE = 10_000
+_MAX_REMEMBERED = 100_000
 
 
 @dataclass
@@ -42,6 +43,8 @@ class Backend:
         """Remember a request for tests to inspect."""
         with self.requests_lock:
             self.requests.append((method, op, path))
+            if len(self.requests) > _MAX_REMEMBERED:  # a long-running `serve` must not grow
+                del self.requests[: _MAX_REMEMBERED // 2]
 
 
 @dataclass
