@@ -37,16 +37,21 @@ class Job:
     stdout: Path | None = None
     times: list[float] | None = None
     rss_kib: list[int] | None = None
+    worker_rss_kib: int = 0
+    said: str = ""
 
     def run(self) -> None:
-        """Run once; record wall seconds and the child's peak RSS."""
-        out = self.stdout.open("wb") if self.stdout else subprocess.DEVNULL
+        """Run once; record wall seconds and the child's peak RSS (and its workers')."""
+        out = self.stdout.open("wb") if self.stdout else subprocess.PIPE
         try:
             start = time.perf_counter()
             proc = subprocess.Popen(self.argv, stdout=out, cwd=ROOT)
             _, status, usage = os.wait4(proc.pid, 0)
             elapsed = time.perf_counter() - start
             proc.returncode = os.waitstatus_to_exitcode(status)
+            if proc.stdout is not None:
+                self.said = proc.stdout.read().decode().strip()
+                proc.stdout.close()
         finally:
             if self.stdout:
                 out.close()  # type: ignore[union-attr]
@@ -54,6 +59,9 @@ class Job:
             raise SystemExit(f"{self.name} failed ({proc.returncode}): {' '.join(self.argv)}")
         self.times = [*(self.times or []), elapsed]
         self.rss_kib = [*(self.rss_kib or []), int(usage.ru_maxrss)]
+        for word in self.said.split():
+            if word.startswith("workers_rss_kib="):
+                self.worker_rss_kib = max(self.worker_rss_kib, int(word.split("=")[1]))
 
     @property
     def seconds(self) -> float:
@@ -62,8 +70,15 @@ class Job:
 
     @property
     def rss_mib(self) -> float:
-        """Largest peak RSS over the runs, MiB."""
+        """Largest peak RSS over the runs, MiB (the process itself)."""
         return max(self.rss_kib or [0]) / 1024
+
+    @property
+    def rss_text(self) -> str:
+        """Peak RSS, with the largest worker process's when there were workers."""
+        if not self.worker_rss_kib:
+            return f"{self.rss_mib:.0f}"
+        return f"{self.rss_mib:.0f} (+ workers ≤ {self.worker_rss_kib / 1024:.0f} each)"
 
 
 def ensure_data(rows: int, fmt: str) -> Path:
@@ -88,18 +103,14 @@ def jobs_for(csv: Path, ndjson: Path | None, sqlite: str) -> list[Job]:
             stdout=OUT / "sqlite-dump.sql",
         ),
         Job("md5sum (floor)", ["md5sum", str(csv)]),
-        Job(
-            "d1tui CSV → SQL",
-            [py, str(HERE / "convert_one.py"), "csv", str(csv), str(OUT / "d1tui-csv.sql")],
-        ),
     ]
-    if ndjson is not None:
-        out = str(OUT / "d1tui-ndjson.sql")
-        jobs.append(
-            Job(
-                "d1tui NDJSON → SQL", [py, str(HERE / "convert_one.py"), "ndjson", str(ndjson), out]
-            )
-        )
+    for kind, src in (("CSV", csv), ("NDJSON", ndjson)):
+        if src is None:
+            continue
+        for mode, label in (("prepare", "prepare_file"), ("direct", "converter alone")):
+            out = str(OUT / f"d1tui-{kind.lower()}-{mode}.sql")
+            argv = [py, str(HERE / "convert_one.py"), mode, str(src), out]
+            jobs.append(Job(f"d1tui {kind} → SQL ({label})", argv))
     return jobs
 
 
@@ -156,18 +167,13 @@ def main(argv: list[str] | None = None) -> int:
         *table(jobs, base, floor),
     ]
     if a.big:
+        py = sys.executable
         big = ensure_data(a.rows * 10, "csv")
         bigjobs = [
             Job("md5sum 10x (floor)", ["md5sum", str(big)]),
             Job(
-                "d1tui CSV → SQL 10x",
-                [
-                    sys.executable,
-                    str(HERE / "convert_one.py"),
-                    "csv",
-                    str(big),
-                    str(OUT / "big.sql"),
-                ],
+                "d1tui CSV → SQL 10x (prepare_file)",
+                [py, str(HERE / "convert_one.py"), "prepare", str(big), str(OUT / "big.sql")],
             ),
         ]
         for j in bigjobs:
@@ -180,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
             "|---|---:|---:|---:|",
             *(
                 f"| {j.name} | {j.seconds:.1f} | {j.seconds / bigjobs[0].seconds:.1f} "
-                f"| {j.rss_mib:.0f} |"
+                f"| {j.rss_text} |"
                 for j in bigjobs
             ),
         ]

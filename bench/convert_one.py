@@ -2,17 +2,25 @@
 
 Run as its own process so wall time and peak RSS are the conversion's alone::
 
-    python bench/convert_one.py csv bench/data/rows1000000.csv bench/out/rows.sql
+    python bench/convert_one.py prepare bench/data/rows1000000.csv bench/out/rows.sql
+    python bench/convert_one.py direct bench/data/rows1000000.csv bench/out/rows.sql
+
+``prepare`` goes through the public ``prepare_file`` (type inference, CREATE TABLE, whichever
+path it picks); ``direct`` calls the block-wise converter alone with the benchmark's types.
+Prints rows, statements, md5 and the peak RSS of this process and of its worker processes.
 """
 
 from __future__ import annotations
 
+import resource
 import sys
 from pathlib import Path
 
-from d1tui.data.fastndjson import convert_ndjson
-
+from d1tui.d1.prepared import PreparedImport
 from d1tui.data.fastcsv import convert_csv
+from d1tui.data.fastndjson import convert_ndjson
+from d1tui.data.formats import ReadOptions
+from d1tui.data.prepare import Target, prepare_file
 
 COLUMNS = ("id", "name", "email", "score", "created", "note")
 TYPES = ("INTEGER", "TEXT", "TEXT", "REAL", "TEXT", "TEXT")
@@ -30,17 +38,32 @@ def _coerce(text: str, column: int, where: object) -> object:
     return text
 
 
-def main(argv: list[str]) -> int:
-    """Convert ``argv[1]`` (kind ``argv[0]``) into ``argv[2]``; print rows, statements, md5."""
-    kind, src, dst = argv[0], Path(argv[1]), Path(argv[2])
+def _direct(src: Path, dst: Path) -> tuple[int, int, str]:
     with dst.open("wb") as out:
-        if kind == "csv":
+        if src.suffix == ".csv":
             stats = convert_csv(
                 src, out.write, table="t", columns=COLUMNS, column_types=TYPES, coerce=_coerce
             )
         else:
             stats = convert_ndjson(src, out.write, table="t", columns=COLUMNS, column_types=TYPES)
-    print(stats.rows, stats.statements, stats.md5)
+    return stats.rows, stats.statements, stats.md5
+
+
+def _prepare(src: Path, dst: Path) -> tuple[int, int, str]:
+    last = None
+    for item in prepare_file(src, ReadOptions(), Target("t", create=True), out_path=dst):
+        last = item
+    assert isinstance(last, PreparedImport)
+    return last.total_rows, last.statements, last.md5
+
+
+def main(argv: list[str]) -> int:
+    """``MODE SRC DST``: convert SRC into DST; print rows, statements, md5, peak RSS (KiB)."""
+    mode, src, dst = argv[0], Path(argv[1]), Path(argv[2])
+    rows, statements, md5 = (_prepare if mode == "prepare" else _direct)(src, dst)
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    print(rows, statements, md5, f"rss_kib={own}", f"workers_rss_kib={workers}")
     return 0
 
 

@@ -15,7 +15,9 @@ from hypothesis import strategies as st
 from d1tui.d1.errors import BadInputError
 from d1tui.data import csvblock
 from d1tui.data.blockpack import FastPathUnsupportedError
+from d1tui.data.convert import WidenError, new_table_plan
 from d1tui.data.fastcsv import convert_csv
+from d1tui.data.schema import INTEGER, REAL, TEXT, TYPE_NAMES, ColumnStats
 from d1tui.data.sqlgen import InsertWriter
 
 COLUMNS = ("id", "name", "score", "note")
@@ -282,3 +284,51 @@ def test_ordinary_tricky_csv_stays_on_the_fast_path(tmp_path, monkeypatch):
     got = fast_sql(path, types, limit=100_000, block=4096)
     assert got == exact_sql(data, types, limit=100_000)
     assert got.count(b"NULL") == sum(r[2] == "" for r in rows) + sum(r[3] == "" for r in rows)
+
+
+KIND_OF = {"INTEGER": INTEGER, "REAL": REAL, "TEXT": TEXT}
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(case=csv_files(), block=st.sampled_from([1, 64, 1 << 20]), pk=st.booleans())
+def test_fast_path_matches_the_plans_conversion(tmp_path_factory, case, block, pk):
+    """With ``Plan.coerce_text`` (the reader's own rules: widening, NOT NULL keys) on both sides."""
+    types, data = case
+    names = list(COLUMNS[: len(types)])
+    stats = [ColumnStats(kind=KIND_OF[t]) for t in types]
+    plan, _ = new_table_plan("t", names, stats, pk=names[1] if pk else None)
+    path = tmp_path_factory.mktemp("plan") / "f.csv"
+    path.write_bytes(data)
+    try:
+        text = data.decode("utf-8-sig")
+        records = [r for r in csv.reader(io.StringIO(text, newline=""), strict=True) if r]
+        out = io.BytesIO()
+        w = InsertWriter(out.write, "t", plan.columns, key_column=plan.key_column)
+        for r in records[1:]:
+            if len(r) != len(names):
+                raise ValueError("ragged")
+            w.add_row(plan.text_row(r))
+        w.close()
+    except (csv.Error, ValueError):
+        expected_error: tuple[type[BaseException], ...] = (FastPathUnsupportedError,)
+    except (WidenError, BadInputError) as exc:
+        expected_error = (type(exc), FastPathUnsupportedError)
+    else:
+        expected_error = ()
+    got = io.BytesIO()
+    run = lambda: convert_csv(  # noqa: E731
+        path,
+        got.write,
+        table="t",
+        columns=list(plan.columns),
+        column_types=[TYPE_NAMES[k] for k in plan.kinds],
+        key_column=plan.key_column,
+        coerce=plan.coerce_text,
+        block_size=block,
+    )
+    if expected_error:
+        with pytest.raises(expected_error):
+            run()
+        return
+    run()
+    assert got.getvalue() == out.getvalue()
