@@ -226,7 +226,7 @@ class Engine:
         """Poll promptly until the import ends; then verify or settle."""
         self.stage = Stage.POLL
         start = time.monotonic()
-        asked = start
+        asked = float("-inf")  # the first answer was held by D1 already: poll at once
         self.emit(StageStarted(Stage.POLL))
         while True:
             self.record(answer)
