@@ -37,6 +37,7 @@ class Job:
     stdout: Path | None = None
     times: list[float] | None = None
     rss_kib: list[int] | None = None
+    cpu: list[float] | None = None
     worker_rss_kib: int = 0
     said: str = ""
 
@@ -59,6 +60,7 @@ class Job:
             raise SystemExit(f"{self.name} failed ({proc.returncode}): {' '.join(self.argv)}")
         self.times = [*(self.times or []), elapsed]
         self.rss_kib = [*(self.rss_kib or []), int(usage.ru_maxrss)]
+        self.cpu = [*(self.cpu or []), usage.ru_utime + usage.ru_stime]  # workers included
         for word in self.said.split():
             if word.startswith("workers_rss_kib="):
                 self.worker_rss_kib = max(self.worker_rss_kib, int(word.split("=")[1]))
@@ -67,6 +69,11 @@ class Job:
     def seconds(self) -> float:
         """Median wall time."""
         return statistics.median(self.times or [float("nan")])
+
+    @property
+    def cpu_seconds(self) -> float:
+        """Median CPU time (user + system, worker processes included)."""
+        return statistics.median(self.cpu or [float("nan")])
 
     @property
     def rss_mib(self) -> float:
@@ -115,16 +122,18 @@ def jobs_for(csv: Path, ndjson: Path | None, sqlite: str) -> list[Job]:
 
 
 def table(jobs: list[Job], base: Job, floor: Job) -> list[str]:
-    """Markdown rows: median time, ratio to the sqlite3 shell and to md5sum, peak RSS."""
+    """Markdown rows: median wall and CPU time, ratios to the sqlite3 shell and md5sum, RSS."""
     lines = [
-        "| command | median s | runs (s) | × sqlite3 shell | × md5sum | peak RSS MiB |",
-        "|---|---:|---|---:|---:|---:|",
+        "| command | median s | runs (s) | × sqlite3 shell | × md5sum | CPU s | CPU × sqlite3 "
+        "| peak RSS MiB |",
+        "|---|---:|---|---:|---:|---:|---:|---:|",
     ]
     for j in jobs:
         runs = ", ".join(f"{t:.2f}" for t in j.times or [])
         lines.append(
             f"| {j.name} | {j.seconds:.2f} | {runs} | {j.seconds / base.seconds:.2f} "
-            f"| {j.seconds / floor.seconds:.1f} | {j.rss_mib:.0f} |"
+            f"| {j.seconds / floor.seconds:.1f} | {j.cpu_seconds:.2f} "
+            f"| {j.cpu_seconds / base.cpu_seconds:.2f} | {j.rss_text} |"
         )
     return lines
 
