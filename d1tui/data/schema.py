@@ -9,7 +9,8 @@ Inference rules for text values (CSV/TSV), chosen so no value changes meaning:
   no leading zero before other digits (``007.5`` is TEXT), finite as a double (``1e999`` is TEXT).
   ``NaN``, ``inf`` and ``Infinity`` are TEXT: SQLite has no NaN and the words are more likely text.
   An integer column that also holds REALs becomes REAL, unless it holds an integer beyond 2**53,
-  which a double cannot keep exactly: then TEXT.
+  which a double cannot keep exactly: then TEXT. (SQLite stores an integral REAL compactly, so
+  ``-0``/``-0.0`` in a REAL column reads back as ``0.0``; untyped columns keep the sign.)
 - Anything else is TEXT, and one TEXT value makes the whole column TEXT.
 
 Typed values (JSON): ``int``/``bool`` INTEGER, ``float`` REAL, ``str`` TEXT (never parsed),
