@@ -5,8 +5,12 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import hashlib
+import os
 import sqlite3
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +19,7 @@ from d1tui.cli.import_cmd import import_prepared, table_schema, with_output
 from d1tui.cli.options import UsageError, add_target_options, resolve_database, target_settings
 from d1tui.cli.render import Renderer, TextRenderer
 from d1tui.d1.errors import BadInputError, Location
+from d1tui.d1.prepared import PreparedImport
 
 EPILOG = """\
 examples:
@@ -32,14 +37,21 @@ rows. Import the result with `d1tui import fake.sql -d <db>` or `wrangler d1 exe
 
 
 def schema_from_sqlite(path: Path, table: str) -> Any:
-    """The columns of ``table`` in an SQLite file, as a ``TableSchema``."""
+    """The columns of ``table`` in an SQLite file (single-column UNIQUE kept) as a TableSchema."""
     from d1tui.data.schema import Column, TableSchema
+
+    def quoted(name: str) -> str:
+        return '"' + name.replace('"', '""') + '"'
 
     try:
         con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:
-            rows = con.execute(f'PRAGMA table_info("{table.replace(chr(34), chr(34) * 2)}")')
-            info = rows.fetchall()
+            info = con.execute(f"PRAGMA table_info({quoted(table)})").fetchall()
+            unique = set()
+            for _seq, index, is_unique, *_ in con.execute(f"PRAGMA index_list({quoted(table)})"):
+                cols = con.execute(f"PRAGMA index_info({quoted(index)})").fetchall()
+                if is_unique and len(cols) == 1:
+                    unique.add(cols[0][2])
         finally:
             con.close()
     except sqlite3.Error as exc:
@@ -48,11 +60,42 @@ def schema_from_sqlite(path: Path, table: str) -> Any:
         ) from None
     if not info:
         raise BadInputError(f"no table {table!r} in the file", where=Location(path))
+    pks = sum(1 for row in info if row[5])
     columns = tuple(
-        Column(name=name, type=kind or "", pk=bool(pk), notnull=bool(notnull), default=default)
+        Column(
+            name=name,
+            type=kind or "",
+            pk=bool(pk),
+            notnull=bool(notnull),
+            unique=name in unique and not (pk and pks == 1),
+            default=default,
+        )
         for _cid, name, kind, notnull, default, pk in info
     )
     return TableSchema(table, columns)
+
+
+def with_create(prepared: PreparedImport, schema: Any) -> PreparedImport:
+    """A copy of ``prepared`` that starts with ``CREATE TABLE IF NOT EXISTS`` for ``schema``."""
+    head = (schema.create_sql() + "\n").encode("utf-8")
+    digest = hashlib.md5(head)
+    fd, name = tempfile.mkstemp(prefix=f"fake-{schema.name}-", suffix=".sql")
+    with os.fdopen(fd, "wb") as out, prepared.path.open("rb") as body:
+        out.write(head)
+        while block := body.read(1 << 20):
+            digest.update(block)
+            out.write(block)
+    if prepared.temporary:
+        prepared.path.unlink(missing_ok=True)
+    return dataclasses.replace(
+        prepared,
+        path=Path(name),
+        md5=digest.hexdigest(),
+        size=prepared.size + len(head),
+        statements=prepared.statements + 1,
+        created_tables=(schema.name, *prepared.created_tables),
+        temporary=True,
+    )
 
 
 def live_schema(client: Any, db_uuid: str, table: str) -> tuple[Any, dict[str, int]]:
@@ -67,7 +110,7 @@ def live_schema(client: Any, db_uuid: str, table: str) -> tuple[Any, dict[str, i
             name = info.name.replace('"', '""')
             sql = f'SELECT MAX("{pk}") AS m FROM "{name}"'
             found = client.query(db_uuid, sql)[0].results[0]["m"]
-            max_ids[info.name] = int(found) if isinstance(found, int | float) else 0
+            max_ids[pks[0].name] = int(found) if isinstance(found, int | float) else 0
         return table_schema(info), max_ids
     return None, {}
 
@@ -81,13 +124,11 @@ def offline_schema(args: argparse.Namespace) -> Any:
     return TableSchema(args.table, TARGET_D1_TABLE.columns)
 
 
-def fake_target(
-    args: argparse.Namespace, schema: Any, max_ids: dict[str, int], create: bool
-) -> Any:
-    """The data layer's Target for the fake rows."""
+def fake_target(schema: Any, max_ids: dict[str, int]) -> Any:
+    """The data layer's Target for rows of ``schema`` (CREATE is added by ``with_create``)."""
     from d1tui.data.prepare import Target
 
-    return Target(table=schema.name, create=create, existing=schema, current_max_ids=max_ids)
+    return Target(table=schema.name, create=False, existing=schema, current_max_ids=max_ids)
 
 
 def fake_spec(args: argparse.Namespace) -> Any:
@@ -116,10 +157,12 @@ def run(args: argparse.Namespace) -> int:
             schema, max_ids = live_schema(client, db.uuid, args.table)
         if schema is None:
             raise BadInputError(f"no table {args.table!r} in database {db.name}")
-    target = fake_target(args, schema, max_ids, create=not args.no_create)
+    target = fake_target(schema, max_ids)
     out = TextRenderer(sys.stderr, sys.stderr, live=sys.stderr.isatty())
     out_dir = args.output.parent if args.output and str(args.output) != "-" else None
     prepared = consume(prepare_fake(spec, target, out_dir=out_dir), out, Path(args.table))
+    if not args.no_create:
+        prepared = with_create(prepared, schema)
     try:
         write_output(prepared, args.output)
     finally:
@@ -131,7 +174,6 @@ def run(args: argparse.Namespace) -> int:
 
 def import_fake(args: argparse.Namespace, out: Renderer) -> int:
     """--import: generate into a temp file and import it into the target database."""
-    from d1tui.d1.prepared import PreparedImport
     from d1tui.data.prepare import prepare_fake
     from d1tui.local import make_client
 
@@ -141,9 +183,9 @@ def import_fake(args: argparse.Namespace, out: Renderer) -> int:
         if isinstance(out, TextRenderer):
             out.database_name = db.name
         schema, max_ids = live_schema(client, db.uuid, args.table)
-        if schema is None and not args.schema_from and args.no_create:
+        if schema is None and args.no_create:
             raise BadInputError(f"no table {args.table!r} in database {db.name}")
-        target = fake_target(args, schema or offline_schema(args), max_ids, create=schema is None)
+        target = fake_target(schema or offline_schema(args), max_ids)
         prepared: PreparedImport | None = None
         for item in prepare_fake(spec, target):
             if isinstance(item, PreparedImport):
