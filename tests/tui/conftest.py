@@ -18,7 +18,7 @@ ACCOUNT = "0123456789abcdef0123456789abcdef"
 TOKEN = "tui-test-token-0123456789abcdefghijklmnop"
 SIZE = (100, 30)
 
-FAST = ImportOptions(progress_interval=0.02, rollback_wait=3.5, max_poll_gap=0.5)
+FAST = ImportOptions(progress_interval=0.02, rollback_wait=4.5, max_poll_gap=0.5)
 
 
 @pytest.fixture
@@ -30,7 +30,7 @@ def emulator_options() -> dict[str, Any]:
 @pytest.fixture
 def emulator(tmp_path: Path, emulator_options: dict[str, Any]) -> Iterator[Emulator]:
     """A running emulator (fixed account and token) holding ``demo`` with TargetD1Table."""
-    options: dict[str, Any] = {"hold_seconds": 0.05, "no_poll_timeout": 3.0, **emulator_options}
+    options: dict[str, Any] = {"hold_seconds": 3.0, "no_poll_timeout": 4.0, **emulator_options}
     emu = Emulator(tmp_path / "emulator", token=TOKEN, account_id=ACCOUNT, **options)
     with emu:
         with make_client(local_settings(emu)) as client:

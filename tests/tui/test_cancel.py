@@ -21,7 +21,12 @@ SIZE = (100, 30)
 @pytest.fixture
 def emulator_options() -> dict[str, Any]:
     """A slow ingest: one statement, then a pause, so there is time to cancel."""
-    return {"statements_per_step": 1, "step_seconds": 0.8, "no_poll_timeout": 0.8}
+    return {
+        "statements_per_step": 1,
+        "step_seconds": 0.8,
+        "no_poll_timeout": 0.8,
+        "hold_seconds": 0.1,
+    }
 
 
 async def test_cancel_rolls_back_and_shows_it(build_app, emulator, workdir: Path) -> None:

@@ -244,6 +244,15 @@ class SourceScreen(FlowScreen):
         self.query_one("#facts", Static).update("…")
         self.detect_file(path)
 
+    @on(Input.Submitted, "#path")
+    def _path_entered(self) -> None:
+        target = "#new-name" if self.query_one("#target-new", RadioButton).value else "#tables"
+        self.query_one(target).focus()
+
+    @on(Input.Submitted, "#new-name")
+    def _name_entered(self) -> None:
+        self.action_continue()
+
     @work(
         thread=True,
         exclusive=True,
