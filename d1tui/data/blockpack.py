@@ -45,7 +45,7 @@ class HashingSink:
     def __init__(self, write: Callable[[bytes], object], hasher: object | None = None) -> None:
         self._write = write
         self._md5 = hasher if hasher is not None else hashlib.md5()
-        self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=4)
+        self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=3)
         self._error: BaseException | None = None
         self.bytes_written = 0
         self._thread = threading.Thread(target=self._run, name="d1tui-sql-writer", daemon=True)
@@ -63,7 +63,7 @@ class HashingSink:
                 self._error = exc
 
     def put(self, chunk: bytes) -> None:
-        """Queue a chunk (blocks while four are waiting: memory stays bounded)."""
+        """Queue a chunk (blocks while three are waiting: memory stays bounded)."""
         if self._error is not None:
             raise self._error
         if chunk:

@@ -84,6 +84,8 @@ class CsvBlock:
         # Every record after the first starts with _LINE: then counting _LINE in the first
         # column proves each record has exactly `width` fields.
         rows, width = text.count(b"\n"), self.width
+        if not rows:
+            return None
         flat = text.replace(b"\n", delim + _LINE).split(delim)
         if flat.pop() != _LINE or len(flat) != rows * width:
             return None  # blank or ragged lines: the exact path skips or reports them
@@ -101,7 +103,8 @@ class CsvBlock:
             if lits is None:
                 return None
             out[j :: ncols + 1] = lits
-        marked = b"(" + SEP.join(out).replace(SEP + _BOUNDARY + SEP, _BOUNDARY) + b")"
+        out[0], out[-1] = b"(" + out[0], out[-1] + b")"
+        marked = SEP.join(out).replace(SEP + _BOUNDARY + SEP, _BOUNDARY)
         if not marked.isascii():
             try:
                 marked.decode("utf-8")

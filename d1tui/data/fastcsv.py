@@ -57,7 +57,8 @@ class _Pipeline:
         self, conv: CsvBlock, packer: StatementPacker, sink: HashingSink, pool: Pool | None
     ) -> None:
         self.conv, self.packer, self.sink, self.pool = conv, packer, sink, pool
-        self.window = 2 * pool._processes + 1 if pool is not None else 0  # type: ignore[attr-defined]
+        # blocks in flight: one rendering and one queued per worker (memory stays bounded)
+        self.window = pool._processes + 2 if pool is not None else 0  # type: ignore[attr-defined]
         self.pending: deque[tuple[AsyncResult[tuple[bytes, int] | None], bytes, int]] = deque()
         self.restore = conv.restore
 

@@ -174,7 +174,8 @@ class _Blocks:
             if lits is None:
                 return None
             out[j :: ncols + 1] = lits
-        marked = b"(" + _SEP.join(out).replace(_SEP + _BOUNDARY + _SEP, _BOUNDARY) + b")"
+        out[0], out[-1] = b"(" + out[0], out[-1] + b")"
+        marked = _SEP.join(out).replace(_SEP + _BOUNDARY + _SEP, _BOUNDARY)
         return marked, marked.translate(_RESTORE), rows
 
     def exact(self, block: bytes, packer: StatementPacker, line: int) -> list[bytes]:
