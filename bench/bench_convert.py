@@ -88,14 +88,12 @@ class Job:
         return f"{self.rss_mib:.0f} (+ workers ≤ {self.worker_rss_kib / 1024:.0f} each)"
 
 
-def ensure_data(rows: int, fmt: str) -> Path:
-    """The generated input file (made once with ``gen_data.py``)."""
-    path = DATA / f"rows{rows}.{fmt}"
+def ensure_data(rows: int, fmt: str, tile: int = 0) -> Path:
+    """The generated input file (made once with ``gen_data.py``); ``tile`` repeats the body."""
+    path = DATA / (f"rows{rows}x{tile}.{fmt}" if tile else f"rows{rows}.{fmt}")
     if not path.exists():
-        subprocess.run(
-            [sys.executable, str(HERE / "gen_data.py"), "--rows", str(rows), "--format", fmt],
-            check=True,
-        )
+        argv = [sys.executable, str(HERE / "gen_data.py"), "--rows", str(rows), "--format", fmt]
+        subprocess.run([*argv, "--tile", str(tile)] if tile else argv, check=True)
     return path
 
 
@@ -144,6 +142,57 @@ def _version(sqlite: str) -> str:
     return out.stdout.split()[0]
 
 
+def _main_table(
+    rows: int, rounds: int, csv: Path, ndjson: Path | None, jobs: list[Job], sqlite: str
+) -> list[str]:
+    """Run the round-robin comparison on the 1x files; the report's first part."""
+    for r in range(rounds):
+        for j in jobs:
+            j.run()
+            print(f"round {r + 1}: {j.name}: {(j.times or [0])[-1]:.2f} s", file=sys.stderr)
+    base, floor = jobs[0], jobs[1]
+    return [
+        f"# Conversion benchmark ({rows:,} rows)",
+        "",
+        f"Input: `{csv.name}` {csv.stat().st_size / 1e6:.1f} MB"
+        + (f", `{ndjson.name}` {ndjson.stat().st_size / 1e6:.1f} MB" if ndjson else "")
+        + f". Median of {rounds} round-robin runs; each command in its own process.",
+        f"Machine: {platform.machine()}, {os.cpu_count()} CPUs, "
+        f"Python {platform.python_version()}, sqlite3 shell {_version(sqlite)}; "
+        f"load average at the end {os.getloadavg()[0]:.1f}.",
+        "",
+        *table(jobs, base, floor),
+    ]
+
+
+def _big_table(rows: int) -> tuple[list[Job], list[str]]:
+    """One conversion of the 10x file (memory must stay flat) beside md5sum of it."""
+    py = sys.executable
+    big = ensure_data(rows, "csv", tile=10)
+    jobs = [
+        Job("md5sum 10x (floor)", ["md5sum", str(big)]),
+        Job(
+            "d1tui CSV → SQL 10x (prepare_file)",
+            [py, str(HERE / "convert_one.py"), "prepare", str(big), str(OUT / "big.sql")],
+        ),
+    ]
+    for j in jobs:
+        j.run()
+    return jobs, [
+        "",
+        f"10x file `{big.name}` {big.stat().st_size / 1e9:.2f} GB (the rows above ten times, "
+        f"`gen_data.py --tile 10`), one run; load average {os.getloadavg()[0]:.1f}:",
+        "",
+        "| command | s | × md5sum | CPU s | peak RSS MiB |",
+        "|---|---:|---:|---:|---:|",
+        *(
+            f"| {j.name} | {j.seconds:.1f} | {j.seconds / jobs[0].seconds:.1f} "
+            f"| {j.cpu_seconds:.1f} | {j.rss_text} |"
+            for j in jobs
+        ),
+    ]
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark and write the results file."""
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
@@ -151,54 +200,22 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--no-ndjson", action="store_true")
     p.add_argument("--big", action="store_true", help="also convert the 10x CSV once (RSS)")
+    p.add_argument("--only-big", action="store_true", help="only the 10x CSV (convert-10x.md)")
     a = p.parse_args(argv)
     sqlite = shutil.which("sqlite3")
     if sqlite is None:
         raise SystemExit("needs the sqlite3 shell: apt-get install -y sqlite3")
     csv = ensure_data(a.rows, "csv")
-    ndjson = None if a.no_ndjson else ensure_data(a.rows, "ndjson")
-    jobs = jobs_for(csv, ndjson, sqlite)
-    for r in range(a.rounds):
-        for j in jobs:
-            j.run()
-            print(f"round {r + 1}: {j.name}: {j.times[-1]:.2f} s", file=sys.stderr)  # type: ignore[index]
-    base, floor = jobs[0], jobs[1]
-    report = [
-        f"# Conversion benchmark ({a.rows:,} rows)",
-        "",
-        f"Input: `{csv.name}` {csv.stat().st_size / 1e6:.1f} MB"
-        + (f", `{ndjson.name}` {ndjson.stat().st_size / 1e6:.1f} MB" if ndjson else "")
-        + f". Median of {a.rounds} round-robin runs; each command in its own process.",
-        f"Machine: {platform.machine()}, {os.cpu_count()} CPUs, "
-        f"Python {platform.python_version()}, sqlite3 shell {_version(sqlite)}; "
-        f"load average at the end {os.getloadavg()[0]:.1f}.",
-        "",
-        *table(jobs, base, floor),
-    ]
-    if a.big:
-        py = sys.executable
-        big = ensure_data(a.rows * 10, "csv")
-        bigjobs = [
-            Job("md5sum 10x (floor)", ["md5sum", str(big)]),
-            Job(
-                "d1tui CSV → SQL 10x (prepare_file)",
-                [py, str(HERE / "convert_one.py"), "prepare", str(big), str(OUT / "big.sql")],
-            ),
-        ]
-        for j in bigjobs:
-            j.run()
-        report += [
-            "",
-            f"10x file `{big.name}` {big.stat().st_size / 1e9:.2f} GB, one run:",
-            "",
-            "| command | s | × md5sum | peak RSS MiB |",
-            "|---|---:|---:|---:|",
-            *(
-                f"| {j.name} | {j.seconds:.1f} | {j.seconds / bigjobs[0].seconds:.1f} "
-                f"| {j.rss_text} |"
-                for j in bigjobs
-            ),
-        ]
+    report: list[str] = []
+    jobs: list[Job] = []
+    if not a.only_big:
+        ndjson = None if a.no_ndjson else ensure_data(a.rows, "ndjson")
+        jobs = jobs_for(csv, ndjson, sqlite)
+        report = _main_table(a.rows, a.rounds, csv, ndjson, jobs, sqlite)
+    if a.big or a.only_big:
+        big_jobs, big_report = _big_table(a.rows)
+        jobs += big_jobs
+        report += big_report
     report += [
         "",
         "Reproduce:",
@@ -206,7 +223,8 @@ def main(argv: list[str] | None = None) -> int:
         "```",
         "apt-get install -y sqlite3     # the baseline",
         f"python bench/bench_convert.py --rows {a.rows} --rounds {a.rounds}"
-        + (" --big" if a.big else ""),
+        + (" --big" if a.big else "")
+        + (" --only-big" if a.only_big else ""),
         "```",
         "",
         "Commands timed:",
@@ -214,8 +232,9 @@ def main(argv: list[str] | None = None) -> int:
         *(f"- {j.name}: `{' '.join(j.argv)}`" for j in jobs),
         "",
     ]
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text("\n".join(report), encoding="utf-8")
+    results = RESULTS.with_name("convert-10x.md") if a.only_big else RESULTS
+    results.parent.mkdir(exist_ok=True)
+    results.write_text("\n".join(report), encoding="utf-8")
     print("\n".join(report))
     return 0
 

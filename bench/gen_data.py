@@ -140,6 +140,20 @@ def write_ndjson(path: Path, count: int, seed: int) -> None:
             f.write(b"".join(orjson.dumps(o) + b"\n" for o in objs))
 
 
+def tile(src: Path, dst: Path, times: int) -> None:
+    """``src`` with its body (all but the header) repeated ``times`` times: a big file fast.
+
+    Ids repeat; that does not change the types or what the conversion does per byte.
+    """
+    with src.open("rb") as f, dst.open("wb") as out:
+        header = f.readline()
+        out.write(header)
+        for _ in range(times):
+            f.seek(len(header))
+            while chunk := f.read(1 << 24):
+                out.write(chunk)
+
+
 def main(argv: list[str] | None = None) -> int:
     """CLI: ``python bench/gen_data.py --rows 1000000 [--format csv|ndjson|both]``."""
     p = argparse.ArgumentParser(description=__doc__)
@@ -148,13 +162,19 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--format", choices=("csv", "ndjson", "both"), default="both")
     p.add_argument("--crlf", action="store_true", help="CRLF record terminators (Excel style)")
     p.add_argument("--out-dir", type=Path, default=DEFAULT_DIR)
+    p.add_argument("--tile", type=int, default=0, help="also write the CSV body repeated N times")
     a = p.parse_args(argv)
     a.out_dir.mkdir(parents=True, exist_ok=True)
     stem = f"rows{a.rows}"
     if a.format in ("csv", "both"):
         path = a.out_dir / f"{stem}.csv"
-        write_csv(path, a.rows, a.seed, a.crlf)
+        if not (a.tile and path.exists()):  # tiling reuses the file already made
+            write_csv(path, a.rows, a.seed, a.crlf)
         print(f"{path} {path.stat().st_size:,} bytes", file=sys.stderr)
+        if a.tile:
+            big = a.out_dir / f"{stem}x{a.tile}.csv"
+            tile(path, big, a.tile)
+            print(f"{big} {big.stat().st_size:,} bytes", file=sys.stderr)
     if a.format in ("ndjson", "both"):
         path = a.out_dir / f"{stem}.ndjson"
         write_ndjson(path, a.rows, a.seed)
