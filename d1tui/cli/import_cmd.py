@@ -211,15 +211,17 @@ def import_prepared(
 
 def run_events(client: Any, db_uuid: str, prepared: PreparedImport, out: Renderer) -> Any:
     """Run the engine in a thread and render its events; Ctrl-C cancels (twice: stop waiting)."""
-    from d1tui.d1.importer import run_import
+    from d1tui.cli.options import IMPORT_OPTIONS
+    from d1tui.d1.importer import ImportOptions, run_import
 
+    options = ImportOptions(**IMPORT_OPTIONS)
     cancel = threading.Event()
     events: queue.Queue[Any] = queue.Queue()
     done = object()
 
     def work() -> None:
         try:
-            for event in run_import(client, db_uuid, prepared, cancel=cancel):
+            for event in run_import(client, db_uuid, prepared, options=options, cancel=cancel):
                 events.put(event)
         except BaseException as exc:  # the engine should not raise; report it if it does
             events.put(exc)

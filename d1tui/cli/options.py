@@ -16,8 +16,10 @@ from typing import Any
 from d1tui.config import MissingSettingError, Settings, Sourced, resolve_settings
 from d1tui.d1.errors import D1Error, ExitCode, NotFoundError
 
-# Keyword arguments for the in-process emulator behind --local (tests shorten its waits here).
+# Keyword arguments for the in-process emulator behind --local and for the import engine's
+# ImportOptions (tests shorten their waits here).
 EMULATOR_KWARGS: dict[str, Any] = {}
+IMPORT_OPTIONS: dict[str, Any] = {}
 
 
 def add_target_options(parser: argparse.ArgumentParser, *, database_help: str) -> None:

@@ -102,10 +102,12 @@ def restore_command(database_name: str, bookmark: str) -> str:
     return f"wrangler d1 time-travel restore {database_name} --bookmark={bookmark}"
 
 
-def count_line(count: TableCount) -> str:
-    """``"t": 0 → 1,000 rows (expected +1,000) ✔``."""
+def count_line(count: TableCount, *, judged: bool = True) -> str:
+    """``"t": 0 → 1,000 rows (expected +1,000) ✔``; ``judged=False`` gives only the counts."""
     before = "?" if count.before is None else f"{count.before:,}"
     after = "?" if count.after is None else f"{count.after:,}"
+    if not judged:
+        return f'"{count.table}": {before} → {after} rows'
     expected = "" if count.expected is None else f" (expected +{count.expected:,})"
     mark = {True: "✔", False: "✘", None: ""}[count.ok]
     return f'"{count.table}": {before} → {after} rows{expected} {mark}'.rstrip()
@@ -259,7 +261,7 @@ class TextRenderer:
         self.error(event.error)
         self.line("  " + STATE_TEXT[event.database], stream=self.err)
         for count in event.counts:
-            self.line("  " + count_line(count), stream=self.err)
+            self.line("  " + count_line(count, judged=False), stream=self.err)
         if event.database in (DatabaseState.CHANGED, DatabaseState.UNKNOWN) and event.at_bookmark:
             self.line("  To return to the state before the import:", stream=self.err)
             restore = restore_command(self.database_name, event.at_bookmark)

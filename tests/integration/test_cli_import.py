@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import _thread
 import json
 import os
 import sqlite3
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -269,3 +271,35 @@ def test_fake_import_into_local_demo_continues_after_the_max_id(
     assert '"TargetD1Table": 5 → 25 rows (expected +20) ✔' in out
     got = rows_in(data_dir, "demo", "SELECT MIN(id), COUNT(DISTINCT id) FROM TargetD1Table")
     assert got == [(1, 25)]
+
+
+def test_ctrl_c_during_import_cancels_exit_7_and_rolls_back(
+    tmp_path: Path,
+    data_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    first = write(tmp_path, "first.sql", GOOD_SQL)
+    assert main(["import", str(first), "--local", "-d", "c", "--yes"]) == 0
+    # A slow ingest (one statement per 0.2 s) that the server rolls back 1 s after polls stop.
+    slow = {
+        "hold_seconds": 0.1,
+        "no_poll_timeout": 1.0,
+        "statements_per_step": 1,
+        "step_seconds": 0.2,
+    }
+    monkeypatch.setattr(cli_options, "EMULATOR_KWARGS", slow)
+    monkeypatch.setattr(cli_options, "IMPORT_OPTIONS", {"rollback_wait": 2.0})
+    many = "".join(f"INSERT INTO notes (body) VALUES ('row {i}');\n" for i in range(40))
+    sql = write(tmp_path, "many.sql", many)
+    capsys.readouterr()
+    timer = threading.Timer(1.5, _thread.interrupt_main)
+    timer.start()
+    try:
+        code = main(["import", str(sql), "--local", "-d", "c", "--yes"])
+    finally:
+        timer.cancel()
+    out, err = capsys.readouterr()
+    assert code == 7, out + err
+    assert "Import cancelled" in err
+    assert rows_in(data_dir, "c", "SELECT COUNT(*) FROM notes") == [(3,)]
