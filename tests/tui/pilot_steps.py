@@ -59,12 +59,18 @@ async def pick_database(pilot: Pilot[Any], app: D1TuiApp, name: str = "demo") ->
     await wait_until(pilot, lambda: "loading" not in str(screen.query_one("#columns").render()))
 
 
-async def choose_file(pilot: Pilot[Any], app: D1TuiApp, path: str, *, table: str) -> None:
-    """Type ``path`` into the path input and name a new target table."""
+async def choose_file(
+    pilot: Pilot[Any], app: D1TuiApp, path: str, *, table: str, type_it: bool = False
+) -> None:
+    """Put ``path`` into the path input (typed key by key with ``type_it``); name the table."""
     screen = app.screen
     assert isinstance(screen, SourceScreen)
-    screen.query_one("#path", Input).focus()
-    await pilot.press(*path)
+    field = screen.query_one("#path", Input)
+    field.focus()
+    if type_it:
+        await pilot.press(*path)
+    else:
+        field.value = path
     await wait_until(pilot, lambda: screen.facts is not None or "no such" in _facts(screen))
     name = screen.query_one("#new-name", Input)
     name.value = table

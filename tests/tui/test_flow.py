@@ -49,7 +49,7 @@ async def test_csv_into_a_new_table_end_to_end(build_app, emulator, workdir: Pat
         assert "token active" in str(app.screen.query_one("#verify-status").render())
         check_snapshot(app, "credentials_verified")
         await pick_database(pilot, app)
-        await choose_file(pilot, app, "data/customers.csv", table="customers")
+        await choose_file(pilot, app, "data/customers.csv", table="customers", type_it=True)
         check_snapshot(app, "source_file")
         await to_preview(pilot, app)
         table = app.screen.query_one("#preview-rows", DataTable)
