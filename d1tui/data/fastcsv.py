@@ -45,6 +45,7 @@ from d1tui.data.sqlgen import STATEMENT_LIMIT
 
 BLOCK_SIZE = 1 << 20
 PARALLEL_MIN_BYTES = 16 << 20  # below this, starting worker processes costs more than it saves
+WORKER_TIMEOUT = 300.0  # seconds for one block (~1 MiB); far beyond any real wait
 _BOM = b"\xef\xbb\xbf"
 
 ProgressFn = Callable[[int, int, int, int], None]  # bytes_read, rows, statements, bytes_written
@@ -78,7 +79,11 @@ class _Pipeline:
 
     def _pop(self) -> None:
         result, block, line = self.pending.popleft()
-        self._finish(result.get(), block, line)
+        try:
+            got = result.get(WORKER_TIMEOUT)
+        except multiprocessing.TimeoutError as exc:  # a worker died or hangs: start over
+            raise FastPathUnsupportedError("a worker process did not answer") from exc
+        self._finish(got, block, line)
 
     def _finish(self, got: tuple[bytes, int] | None, block: bytes, line: int) -> None:
         if got is not None:

@@ -332,3 +332,33 @@ def test_fast_path_matches_the_plans_conversion(tmp_path_factory, case, block, p
         return
     run()
     assert got.getvalue() == out.getvalue()
+
+
+def test_worker_processes_write_the_same_bytes(tmp_path):
+    """Parallel mode (spawned workers) = one process, also around blocks on the exact path."""
+    rows = [
+        [i, f'"q" {i},\n' if i % 1500 else "nul\x00here", f"{i}.5" if i % 2000 else "007", "ok"]
+        for i in range(8_000)
+    ]
+    buf = io.StringIO()
+    csv.writer(buf).writerows([COLUMNS, *rows])
+    path = tmp_path / "f.csv"
+    path.write_text(buf.getvalue(), encoding="utf-8", newline="")
+    types = ("INTEGER", "TEXT", "REAL", "TEXT")
+    outs = []
+    for workers in (0, 2):
+        out = io.BytesIO()
+        stats = convert_csv(
+            path,
+            out.write,
+            table="t",
+            columns=list(COLUMNS),
+            column_types=list(types),
+            coerce=coerce_by_type(types),
+            block_size=16 * 1024,
+            workers=workers,
+        )
+        assert stats.rows == 8_000
+        outs.append(out.getvalue())
+    assert outs[0] == outs[1]
+    assert outs[0] == exact_sql(path.read_bytes(), types, limit=100_000)
