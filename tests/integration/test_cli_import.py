@@ -303,3 +303,60 @@ def test_ctrl_c_during_import_cancels_exit_7_and_rolls_back(
     assert code == 7, out + err
     assert "Import cancelled" in err
     assert rows_in(data_dir, "c", "SELECT COUNT(*) FROM notes") == [(3,)]
+
+
+def test_unknown_remote_database_exits_5(
+    tmp_path: Path,
+    emulator: Emulator,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("CLOUDFLARE_API_BASE_URL", emulator.base_url)
+    monkeypatch.setenv("CLOUDFLARE_ACCOUNT_ID", emulator.account_id)
+    monkeypatch.setenv("CLOUDFLARE_API_TOKEN", emulator.token)
+    sql = write(tmp_path, "notes.sql", GOOD_SQL)
+    assert main(["import", str(sql), "--database", "no-such-db", "--yes"]) == 5
+    assert "Not found" in capsys.readouterr().err
+    assert not any(op in ("init", "upload") for _method, op, _path in emulator.requests)
+
+
+def test_json_bad_input_gives_an_error_line_and_result(
+    tmp_path: Path, data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = write(tmp_path, "rows.ndjson", '{"a": 1}\n{"a": \n')
+    code = main(["import", str(bad), "--local", "--table", "r", "--create", "--json"])
+    out = capsys.readouterr().out
+    objects = [json.loads(line) for line in out.splitlines()]
+    assert code == 3
+    assert objects[-2]["type"] == "error"
+    assert "line 2" in objects[-2]["error"]["where"]
+    assert objects[-1]["result"] == {
+        "success": False,
+        "exit_code": 3,
+        "error": objects[-2]["error"],
+    }
+
+
+def test_sqlite_file_with_chosen_tables(
+    tmp_path: Path, data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    src = tmp_path / "app.sqlite"
+    con = sqlite3.connect(src)
+    con.executescript(
+        "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT);"
+        "CREATE TABLE orders (id INTEGER PRIMARY KEY, user_id INTEGER REFERENCES users(id));"
+        "CREATE TABLE junk (x);"
+        "INSERT INTO users VALUES (1, 'Ada'), (2, 'Linus');"
+        "INSERT INTO orders VALUES (10, 1), (11, 2);"
+        "INSERT INTO junk VALUES (1);"
+    )
+    con.commit()
+    con.close()
+    argv = ["import", str(src), "--local", "-d", "app", "--tables", "users,orders", "--yes"]
+    assert main(argv) == 0, capsys.readouterr().err
+    assert rows_in(
+        data_dir,
+        "app",
+        "SELECT u.name FROM orders o JOIN users u ON u.id = o.user_id ORDER BY o.id",
+    ) == [("Ada",), ("Linus",)]
+    assert rows_in(data_dir, "app", "SELECT name FROM sqlite_master WHERE name = 'junk'") == []
