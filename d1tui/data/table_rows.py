@@ -34,9 +34,7 @@ HEAD_ROWS = 1000
 # Kinds the block-wise converters render exactly as ``convert.Plan.coerce_text`` does (they
 # refuse, and hand to it, any value ``schema.classify_text`` would not give that kind).
 FAST_KINDS: frozenset[int | None] = frozenset({INTEGER, REAL, TEXT})
-# ``fastndjson`` reads only the planned keys, so a key first seen after the head would be
-# dropped instead of widening the table: off until it refuses objects with other keys.
-FAST_NDJSON = False
+FAST_NDJSON = True  # ``fastndjson`` refuses objects with unplanned keys: the exact path widens
 _CHECK_EVERY = 512  # rows between cancel checks and progress updates
 T = TypeVar("T")
 

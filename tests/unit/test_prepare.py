@@ -15,7 +15,7 @@ import pytest
 from d1tui.d1.errors import BadInputError, ImportCancelledError
 from d1tui.d1.events import PrepareProgress
 from d1tui.d1.prepared import PreparedImport
-from d1tui.data import fastcsv, table_rows
+from d1tui.data import fastcsv, fastndjson, table_rows
 from d1tui.data.formats import ReadOptions
 from d1tui.data.prepare import FakeSpec, Target, prepare_fake, prepare_file
 from d1tui.data.preview import preview_fake
@@ -295,3 +295,34 @@ def test_integer_primary_key_refuses_text_before_anything_is_sent(tmp_path: Path
         _prepare(path, tmp_path, target)
     assert info.value.where is not None and info.value.where.line == 3
     assert [p.name for p in tmp_path.iterdir()] == ["k.csv"]
+
+
+@pytest.mark.parametrize(
+    "late",
+    ["2.5", "7", "12345678901234567890", "NaN", '"text"', "true", '{"a": [1]}', "null", "1e400"],
+)
+def test_ndjson_fast_and_exact_paths_write_the_same_bytes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, late: str
+) -> None:
+    lines = [
+        json.dumps({"id": i, "name": f"n'{i}\n😀", "score": i + 0.25, "n": i}, ensure_ascii=False)
+        for i in range(1500)
+    ]
+    lines[1200] = lines[1200].replace(f'"score": {1200.25}', f'"score": {late}')
+    path = tmp_path / "f.ndjson"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert f'"score": {late}' in lines[1200]
+    calls: list[int] = []
+    real = fastndjson.convert_ndjson
+
+    def counting(*args: object, **kwargs: object) -> object:
+        calls.append(1)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(fastndjson, "convert_ndjson", counting)
+    fast = _prepare(path, tmp_path, Target("f", True))
+    assert calls, "the block-wise converter was not used"
+    monkeypatch.setattr(table_rows, "FAST_NDJSON", False)
+    exact = _prepare(path, tmp_path, Target("f", True))
+    assert fast.path.read_bytes() == exact.path.read_bytes()
+    assert _run(exact).execute("SELECT count(*) FROM f").fetchone() == (1500,)
