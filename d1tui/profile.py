@@ -11,9 +11,9 @@ import contextlib
 import json
 import os
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-import keyring
 import platformdirs
 
 from d1tui.d1.errors import D1Error, ExitCode
@@ -134,24 +134,32 @@ def forget_profile() -> list[str]:
             removed.append(str(path))
     try:
         if _keyring_get():
-            keyring.delete_password(KEYRING_SERVICE, KEYRING_USER)
+            _keyring().delete_password(KEYRING_SERVICE, KEYRING_USER)
             removed.append(f"keyring entry {KEYRING_SERVICE}/{KEYRING_USER}")
     except Exception:  # no keyring: nothing to forget there
         pass
     return removed
 
 
+def _keyring() -> ModuleType:
+    """The keyring module, imported on first use: it costs ~0.4 s of start-up."""
+    import keyring  # noqa: PLC0415
+
+    return keyring
+
+
 def _keyring_get() -> str | None:
     try:
-        return keyring.get_password(KEYRING_SERVICE, KEYRING_USER)
+        value: str | None = _keyring().get_password(KEYRING_SERVICE, KEYRING_USER)
     except Exception as exc:  # keyring backends raise many kinds (dbus, NoKeyringError …)
         raise ProfileError(f"the OS keyring could not be read ({type(exc).__name__})") from None
+    return value
 
 
 def _keyring_set(token: str) -> None:
     try:
-        keyring.set_password(KEYRING_SERVICE, KEYRING_USER, token)
-        stored = keyring.get_password(KEYRING_SERVICE, KEYRING_USER)
+        _keyring().set_password(KEYRING_SERVICE, KEYRING_USER, token)
+        stored = _keyring().get_password(KEYRING_SERVICE, KEYRING_USER)
     except Exception as exc:  # keyring backends raise many kinds (dbus, NoKeyringError …)
         raise ProfileError(f"the OS keyring refused the token ({type(exc).__name__})") from None
     if stored != token:
