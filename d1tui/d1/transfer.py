@@ -1,7 +1,8 @@
 """The UPLOAD and INGEST stages: hand the file to D1 and start the import, robustly.
 
 The upload restarts from scratch once after a dropped connection. Ingest is never repeated
-blindly: after an ambiguous failure (no answer, 5xx) the row counts tell whether the import
+blindly: after an ambiguous failure (no answer, 5xx) or a 429 (after the pause it asks for)
+the row counts tell whether the import
 already ran; if not, ``init`` with the same etag re-attaches (a polling answer: go on
 polling) or asks for the file again (an upload URL: ingest once more).
 """
@@ -17,6 +18,7 @@ from d1tui.d1.errors import (
     ImportCancelledError,
     ImportFailedError,
     NetworkError,
+    RateLimitedError,
     ServerError,
     UploadError,
 )
@@ -109,10 +111,15 @@ def ingest(engine: Engine, filename: str) -> ImportAnswer | None:
     for attempt in (1, 2):
         try:
             answer = engine.client.import_ingest(engine.db, engine.prepared.md5, filename)
-        except (NetworkError, ServerError) as exc:
+        except (NetworkError, ServerError, RateLimitedError) as exc:
             last_error = exc
+            # A 429 started nothing, but D1 asked for a pause: honour it, then re-attach too.
+            wait = 0.0
+            if isinstance(exc, RateLimitedError):
+                wait = engine.client.retry.delay(attempt, exc.retry_after)
             reason = f"{exc}; asking D1 (init, same md5) whether the import started"
-            engine.emit(Retrying(Stage.INGEST, attempt, 0.0, reason))
+            engine.emit(Retrying(Stage.INGEST, attempt, wait, reason))
+            engine.pause(wait)
             again = _reattach(engine)
             if again is None:
                 return None
