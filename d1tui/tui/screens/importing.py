@@ -183,7 +183,7 @@ class ImportScreen(FlowScreen):
             case ImportFailed():
                 self.outcome = event
                 stages.fail_running(event.stage)
-                stages.set(event.stage, detail=event.error.title)
+                stages.set(event.stage, detail=f"{event.error.title}: {event.error.detail}")
                 lines = failure_lines(event)
                 self.query_one(Summary).show_lines(lines, ok=False)
                 self.lines += ["result:", *lines]
