@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from d1tui.cli.options import resolve_database, target_settings
-from d1tui.cli.render import WARNING, JsonRenderer, Renderer, TextRenderer, human_bytes
+from d1tui.cli.render import NOTE, WARNING, JsonRenderer, Renderer, TextRenderer, human_bytes
 from d1tui.d1.errors import BadInputError, D1Error, ExitCode, ImportCancelledError, Location
 from d1tui.d1.events import (
     DatabaseState,
@@ -183,6 +183,7 @@ def import_prepared(
     )
     out.info("database", f"🌀 Importing into {db.name} ({db.uuid})", name=db.name, uuid=db.uuid)
     out.info("warning", WARNING, text=WARNING)
+    out.info("note", "   " + NOTE, text=NOTE)
     if not confirm(args):
         err = ImportCancelledError("not confirmed; nothing was sent", hint="")
         out.error(err, DatabaseState.NOT_STARTED)

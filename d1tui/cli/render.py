@@ -31,6 +31,10 @@ WARNING = (
     "⚠️ This process may take some time, during which your D1 database will be unavailable to "
     "serve queries."
 )
+NOTE = (
+    "Note: if the import fails to complete, your database returns to its original state and "
+    "you can safely retry."
+)
 STATE_TEXT = {
     DatabaseState.UNCHANGED: "Your database is unchanged (checked by query).",
     DatabaseState.ROLLED_BACK: "The import was rolled back by D1; your database is as it was.",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import _thread
+import io
 import json
 import os
 import sqlite3
@@ -360,3 +361,29 @@ def test_sqlite_file_with_chosen_tables(
         "SELECT u.name FROM orders o JOIN users u ON u.id = o.user_id ORDER BY o.id",
     ) == [("Ada",), ("Linus",)]
     assert rows_in(data_dir, "app", "SELECT name FROM sqlite_master WHERE name = 'junk'") == []
+
+
+class _Terminal(io.StringIO):
+    """Standard input that claims to be a terminal, with the user's answer in it."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize(("answer", "code", "rows"), [("n\n", 7, 0), ("y\n", 0, 3)])
+def test_a_terminal_is_asked_before_importing(
+    tmp_path: Path,
+    data_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    answer: str,
+    code: int,
+    rows: int,
+) -> None:
+    sql = write(tmp_path, "notes.sql", GOOD_SQL)
+    monkeypatch.setattr(sys, "stdin", _Terminal(answer))
+    assert main(["import", str(sql), "--local", "-d", "ask"]) == code
+    out = capsys.readouterr().out
+    assert "Ok to proceed? [y/N]" in out
+    got = rows_in(data_dir, "ask", "SELECT COUNT(*) FROM sqlite_master WHERE name = 'notes'")
+    assert got == [(1 if rows else 0,)]
