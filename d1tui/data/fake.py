@@ -22,6 +22,7 @@ from functools import lru_cache
 from itertools import accumulate
 from operator import add
 from random import Random
+from typing import TypeVar
 
 from d1tui.d1.errors import BadInputError, ImportCancelledError
 from d1tui.d1.events import PrepareProgress
@@ -101,32 +102,33 @@ def _parts(locale: str, seed: int) -> Parts:
     return Parts(fake, seed)
 
 
-@dataclass(frozen=True)
 class _Pool:
-    """``POOL_SLOTS`` values cycling through a kind's distinct values, with their literals.
+    """``POOL_SLOTS`` slots cycling through a kind's distinct values, with their literals.
 
     Nullable columns give ``NULL_SHARE`` of the slots to NULL. A power-of-two slot count lets a
-    batch draw its indices as raw random bytes, with no Python code per value. For unique
-    columns ``split`` holds each literal cut in two where the counter goes.
+    batch draw its indices as raw random bytes, with no Python code per value. Slot lists hold
+    the distinct objects again and again, never copies.
     """
 
-    values: list[object]
-    literals: list[bytes]
-    split: tuple[list[bytes], list[bytes]] | None
+    def __init__(self, distinct: list[object], nulls: int) -> None:
+        self.distinct, self.nulls = distinct, nulls
+        self.distinct_literals = [sql_literal(v).encode() for v in distinct]
+        self.values = self.slots(distinct, None)
+        self.literals = self.slots(self.distinct_literals, b"NULL")
+
+    def slots(self, items: list[T], null: T) -> list[T]:
+        """``items`` (one per distinct value) spread over the slots, then the NULL slots."""
+        filled = POOL_SLOTS - self.nulls
+        return (items * (filled // len(items) + 1))[:filled] + [null] * self.nulls
+
+
+T = TypeVar("T")
 
 
 @lru_cache(maxsize=64)
-def _pool(
-    kind: str, locale: str, parts_seed: int, seed: int, *, nullable: bool, unique: bool
-) -> _Pool:
+def _pool(kind: str, locale: str, parts_seed: int, seed: int, *, nullable: bool) -> _Pool:
     distinct = build_pool(kind, _parts(locale, parts_seed), Random(seed))
-    nulls = round(POOL_SLOTS * NULL_SHARE) if nullable else 0
-    literals = [sql_literal(v).encode() for v in distinct]
-    count = len(distinct)
-    repeat, filled = POOL_SLOTS // count + 1, POOL_SLOTS - nulls
-    values = (distinct * repeat)[:filled] + [None] * nulls
-    lits = (literals * repeat)[:filled] + [b"NULL"] * nulls
-    return _Pool(values, lits, _unique_split(kind, lits) if unique else None)
+    return _Pool(distinct, round(POOL_SLOTS * NULL_SHARE) if nullable else 0)
 
 
 def _indices(rng: Random, k: int) -> array[int]:
@@ -144,9 +146,7 @@ class _Columns:
         self.plans = _plans(schema, seed, start_ids)
         parts_seed = zlib.crc32(f"{seed}\x00parts".encode())
         self.pools = [
-            None
-            if p.serial
-            else _pool(p.kind, locale, parts_seed, p.seed, nullable=p.nullable, unique=p.unique)
+            None if p.serial else _pool(p.kind, locale, parts_seed, p.seed, nullable=p.nullable)
             for p in self.plans
         ]
         self.rngs = [Random(p.seed) for p in self.plans]
@@ -176,16 +176,18 @@ class _Columns:
         """Per column: text before/after each literal (the row's parentheses), pools to match."""
         out: list[_Framed] = []
         last = len(self.plans) - 1
-        for i, pool in enumerate(self.pools):
+        for i, (plan, pool) in enumerate(zip(self.plans, self.pools, strict=True)):
             pre, post = (b"(" if i == 0 else b""), (b")" if i == last else b"")
             if pool is None:
                 out.append((pre, post, None, None))
                 continue
-            lits = [pre + x + post for x in pool.literals] if pre or post else pool.literals
-            split = pool.split
-            if split is not None and (pre or post):
-                split = ([pre + h for h in split[0]], [t + post for t in split[1]])
-            out.append((pre, post, lits, split))
+            split = _unique_split(plan.kind, pool.distinct_literals) if plan.unique else None
+            if split is not None:
+                heads = pool.slots([pre + h for h in split[0]], b"")
+                out.append((pre, post, [], (heads, pool.slots([t + post for t in split[1]], b""))))
+                continue
+            lits = [pre + x + post for x in pool.distinct_literals]
+            out.append((pre, post, pool.slots(lits, pre + b"NULL" + post), None))
         return out
 
     def literals(

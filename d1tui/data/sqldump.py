@@ -38,6 +38,7 @@ from d1tui.data.sqlsplit import (
     Statement,
     Token,
     decoded_lines,
+    leading_tuples,
     split_lines,
     tokens,
     value_tuples,
@@ -144,6 +145,7 @@ class _Cleaner:
         self.path, self.out, self.report = path, out, report
         self.names: dict[str, str] = {}  # lower-case table name → first spelling
         self.long_rows = LongRows()
+        self.draining = False  # rows of the statement being read were written already
         self.trigger_seen = False
 
     def handle(self, st: Statement) -> None:
@@ -221,7 +223,10 @@ class _Cleaner:
         small = len(data) <= STATEMENT_LIMIT
         spans = None if small else value_tuples(text, values_at)
         rows = count_tuples(text, values_at) if small else spans and len(spans)
+        drained, self.draining = self.draining, False
         if not rows:
+            if drained:
+                self._fail(st, "a multi-row INSERT this long must end with its last row")
             self.report.rows_known = False
             self._emit(text)
             return
@@ -233,9 +238,32 @@ class _Cleaner:
             self._write(data)
         else:
             assert spans is not None
-            self._split(st, text[:values_at], spans, table)
+            self._split(st, text[:values_at], spans, table, first=not drained)
 
-    def _split(self, st: Statement, prefix: str, spans: list[tuple[int, int]], table: str) -> None:
+    def drain(self, st: Statement) -> tuple[str, str] | None:
+        """Write the finished rows of a long plain INSERT still being read (bounded memory)."""
+        head = plain_insert(st.text)
+        if head is None or is_internal(head[0]):
+            return None
+        table, values_at = head
+        spans, rest = leading_tuples(st.text, values_at)
+        if not spans:
+            return None
+        key = self.names.setdefault(table.lower(), table)
+        self.report.rows[key] = self.report.rows.get(key, 0) + len(spans)
+        self._split(st, st.text[:values_at], spans, table, first=not self.draining)
+        self.draining = True
+        return st.text[:values_at].rstrip() + " ", st.text[rest:].lstrip()
+
+    def _split(
+        self,
+        st: Statement,
+        prefix: str,
+        spans: list[tuple[int, int]],
+        table: str,
+        *,
+        first: bool = True,
+    ) -> None:
         """Write the tuples of one over-long INSERT as several INSERTs under the limit."""
         head = prefix.encode()
         room = STATEMENT_LIMIT - len(head) - 1  # the ';'
@@ -256,7 +284,7 @@ class _Cleaner:
             batch.append(row)
         if batch:
             self._write(head + b",".join(batch) + b";")
-        self.report.inserts_split += 1
+        self.report.inserts_split += first
 
     def _long_row(self, st: Statement, prefix: str, table: str, a: int, b: int) -> None:
         """A row over the limit: inserted cut, then completed by UPDATEs (InsertWriter)."""
@@ -336,30 +364,26 @@ def clean_dump(
     total = path.stat().st_size
     next_report = _PROGRESS_EVERY
     with open(path, "rb") as f:
-        counted = _count_bytes(f, report)
-        for st in split_lines(decoded_lines(path, counted), path):
+        pieces = decoded_lines(path, f)
+        for st in split_lines(pieces, path, drain=cleaner.drain):
             try:
                 cleaner.handle(st)
             except BadInputError as exc:
                 if exc.where is None:
                     exc.where = Location(path, line=st.line, column=st.column)
                 raise
+            report.bytes_read = f.tell()
             if report.bytes_read >= next_report:
                 next_report = report.bytes_read + _PROGRESS_EVERY
                 if cancel is not None and cancel.is_set():
                     raise ImportCancelledError("cancelled while preparing the SQL file")
                 if progress is not None:
                     progress(_progress(report, total))
+    report.bytes_read = total
     _finish_counts(report)
     if progress is not None:
         progress(_progress(report, total))
     return report
-
-
-def _count_bytes(f: Iterable[bytes], report: DumpReport) -> Iterable[bytes]:
-    for line in f:
-        report.bytes_read += len(line)
-        yield line
 
 
 def _progress(report: DumpReport, total: int) -> PrepareProgress:

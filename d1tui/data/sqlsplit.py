@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import codecs
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
+from typing import BinaryIO
 
 from d1tui.d1.errors import BadInputError, Location
 
 _NORMAL, _SQUOTE, _DQUOTE, _BACKTICK, _BRACKET, _LINE, _BLOCK = range(7)
+PIECE = 1 << 20  # longest piece of a line read at once
+DRAIN_AT = 4 << 20  # characters of one statement before its finished rows are taken out
 _CLOSERS = {_SQUOTE: "'", _DQUOTE: '"', _BACKTICK: "`", _BRACKET: "]"}
 _OPENERS = {"'": _SQUOTE, '"': _DQUOTE, "`": _BACKTICK, "[": _BRACKET}
 _WHAT = {_SQUOTE: "string", _DQUOTE: "quoted identifier", _BACKTICK: "quoted identifier"}
@@ -47,6 +51,11 @@ class Statement:
     column: int
 
 
+# Given a long statement still being read, returns (head, rest): the text to keep in place of
+# what it consumed, the second part verbatim from the end of the statement so far; or None.
+Drain = Callable[[Statement], "tuple[str, str] | None"]
+
+
 @dataclass(frozen=True, slots=True)
 class Token:
     """A word, a quoted name (``quoted`` true, unescaped) or one punctuation character."""
@@ -75,9 +84,33 @@ class _Splitter:
         self.quote_at = (0, 0)
         self.trigger: bool | None = None
         self.segment = 0  # statement offset just after the last top-level ';'
+        self.lineno, self.base = 1, 0  # line of the next piece, columns before it on that line
+        self.drain: Drain | None = None
+        self.drainable = True
 
-    def feed(self, line: str, lineno: int) -> Iterator[Statement]:
-        """Consume one line (with its line break); yield the statements it completes."""
+    def feed(self, line: str) -> Iterator[Statement]:
+        """Consume a piece of a line (at most one line break, at its end); yield statements."""
+        yield from self._scan(line, self.lineno, self.base)
+        if line.endswith("\n"):
+            self.lineno, self.base = self.lineno + 1, 0
+        else:
+            self.base += len(line)
+        if self.started and self.length > DRAIN_AT and self.drainable:
+            # Safe in any state: only tuples complete so far are taken, the open one stays.
+            self._drain()
+
+    def _drain(self) -> None:
+        """Let the owner take the finished rows out of a very long INSERT still being read."""
+        assert self.drain is not None
+        text = "".join(self.parts)
+        kept = self.drain(Statement(text, self.line, self.column))
+        if kept is None:
+            self.drainable = False
+            return
+        self.line += text.count("\n", 0, len(text) - len(kept[1])) - kept[0].count("\n")
+        self.parts, self.length = [kept[0] + kept[1]], len(kept[0]) + len(kept[1])
+
+    def _scan(self, line: str, lineno: int, base: int) -> Iterator[Statement]:
         pos, n, chunk = 0, len(line), 0
         while pos < n:
             state = self.state
@@ -87,13 +120,13 @@ class _Splitter:
                     if pos >= n:
                         break
                     if line.startswith("--", pos):
-                        pos = n
-                        break
+                        self.state, self.discard = _LINE, True
+                        continue
                     if line.startswith("/*", pos):
                         self.state, self.discard = _BLOCK, True
                         pos += 2
                         continue
-                    self.started, self.line, self.column = True, lineno, pos + 1
+                    self.started, self.line, self.column = True, lineno, base + pos + 1
                     self.trigger, self.segment, chunk = None, 0, pos
                 pos = _RUN.match(line, pos).end()  # type: ignore[union-attr]
                 if pos >= n:
@@ -106,18 +139,18 @@ class _Splitter:
                         yield self._finish()
                         chunk = pos
                 elif c == "--":
-                    pos = n
+                    self.state = _LINE
                 elif c == "/*":
                     self.state = _BLOCK
                 else:
                     self.state = _OPENERS[c]
-                    self.quote_at = (lineno, pos)
-            elif state == _BLOCK:
-                end = line.find("*/", pos)
+                    self.quote_at = (lineno, base + pos)
+            elif state in (_BLOCK, _LINE):
+                end = line.find("*/" if state == _BLOCK else "\n", pos)
                 if end < 0:
                     pos = n
                     break
-                pos, self.state = end + 2, _NORMAL
+                pos, self.state = end + (2 if state == _BLOCK else 1), _NORMAL
                 if self.discard:
                     self.discard, chunk = False, pos
             else:
@@ -177,11 +210,27 @@ class _Splitter:
             self.parts, self.started = [], False
 
 
-def split_lines(lines: Iterable[str], path: Path = Path("<sql>")) -> Iterator[Statement]:
-    """Split decoded lines (each with its line break) into statements."""
+def split_lines(
+    lines: Iterable[str], path: Path = Path("<sql>"), *, drain: Drain | None = None
+) -> Iterator[Statement]:
+    """Split decoded text, given in pieces that end at most at one line break, into statements.
+
+    ``drain``, when given, is offered every very long statement while it is still being read
+    (see ``Drain``), so that a multi-row INSERT of any size needs bounded memory.
+    """
     splitter = _Splitter(path)
-    for lineno, line in enumerate(lines, 1):
-        yield from splitter.feed(line, lineno)
+    splitter.drain = drain
+    splitter.drainable = drain is not None
+    carry = ""
+    for given in lines:
+        piece = carry + given
+        # '-', '/' or '*' at a cut may start "--", "/*" or "*/": keep them for the next piece.
+        cut = len(piece.rstrip("-/*"))
+        piece, carry = piece[:cut], piece[cut:]
+        if piece:
+            yield from splitter.feed(piece)
+    if carry:
+        yield from splitter.feed(carry)
     yield from splitter.close()
 
 
@@ -190,26 +239,39 @@ def split_sql(text: str) -> list[Statement]:
     return list(split_lines(text.splitlines(keepends=True)))
 
 
-def decoded_lines(path: Path, raw: Iterable[bytes]) -> Iterator[str]:
-    """Decode UTF-8 (BOM allowed) line by line; undecodable bytes → error naming line/column."""
-    offset = 0
-    for lineno, data in enumerate(raw, 1):
+def decoded_lines(path: Path, raw: BinaryIO, piece: int | None = None) -> Iterator[str]:
+    """Decode UTF-8 (BOM allowed) in pieces of at most one line and ``piece`` bytes.
+
+    Undecodable bytes are an error naming the line, column and byte offset.
+    """
+    decoder = codecs.getincrementaldecoder("utf-8-sig")()
+    offset, lineno, column = 0, 1, 0
+    while data := raw.readline(piece or PIECE):
         try:
-            line = data.decode("utf-8-sig" if lineno == 1 else "utf-8")
+            text = decoder.decode(data)
         except UnicodeDecodeError as exc:
-            column = len(data[: exc.start].decode("utf-8", "replace")) + 1
+            at = max(exc.start - len(exc.object) + len(data), 0)
+            column += len(data[:at].decode("utf-8", "replace"))
             raise BadInputError(
-                f"not UTF-8 text (byte 0x{data[exc.start]:02x}); save the file as UTF-8",
-                where=Location(path, line=lineno, column=column, byte_offset=offset + exc.start),
+                f"not UTF-8 text (byte 0x{data[at]:02x}); save the file as UTF-8",
+                where=Location(path, line=lineno, column=column + 1, byte_offset=offset + at),
             ) from None
         offset += len(data)
-        yield line
+        if text.endswith("\n"):
+            lineno, column = lineno + 1, 0
+        else:
+            column += len(text)
+        if text:
+            yield text
+    tail = decoder.decode(b"", final=True) if offset else ""
+    if tail:
+        yield tail
 
 
-def iter_statements(path: Path) -> Iterator[Statement]:
-    """Stream the statements of a UTF-8 SQL file, one at a time (constant memory)."""
+def iter_statements(path: Path, *, drain: Drain | None = None) -> Iterator[Statement]:
+    """Stream the statements of a UTF-8 SQL file, one at a time (bounded memory)."""
     with open(path, "rb") as f:
-        yield from split_lines(decoded_lines(path, f), path)
+        yield from split_lines(decoded_lines(path, f), path, drain=drain)
 
 
 def iter_tokens(text: str, start: int = 0) -> Iterator[Token]:
@@ -304,3 +366,24 @@ def _close_paren(text: str, pos: int) -> int:
             pos = len(text) if end < 0 else end + 2
         elif c == ";":
             return -1
+
+
+def leading_tuples(text: str, pos: int) -> tuple[list[tuple[int, int]], int]:
+    """Complete ``(…)`` tuples after VALUES at ``pos`` followed by ``,``; where the rest starts.
+
+    For a statement still being read: the last tuple may be unfinished or followed by a clause.
+    """
+    spans: list[tuple[int, int]] = []
+    n = len(text)
+    while True:
+        start = _skip_gap(text, pos)
+        if start >= n or text[start] != "(":
+            return spans, pos
+        end = _close_paren(text, start)
+        if end < 0:
+            return spans, pos
+        after = _skip_gap(text, end)
+        if after >= n or text[after] != ",":
+            return spans, pos
+        spans.append((start, end))
+        pos = after + 1

@@ -12,6 +12,7 @@ import pytest
 
 from d1tui.d1.errors import BadInputError
 from d1tui.d1.events import PrepareProgress
+from d1tui.data import sqlsplit
 from d1tui.data.sqldump import STATEMENT_LIMIT, clean_dump
 from d1tui.data.sqlsplit import split_sql
 
@@ -181,6 +182,40 @@ def test_allowed_pragmas_kept_and_foreign_keys_on_dropped(tmp_path: Path) -> Non
         "PRAGMA defer_foreign_keys=true;\nPRAGMA case_sensitive_like=ON;\nPRAGMA optimize;\n"
     )
     assert report.pragmas_dropped == 1  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("one_line", [True, False])
+def test_huge_insert_is_written_while_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, one_line: bool
+) -> None:
+    """A multi-row INSERT far over the limit (one line or many) is drained as it is read."""
+    monkeypatch.setattr(sqlsplit, "PIECE", 4096)  # read long lines in small pieces
+    monkeypatch.setattr(sqlsplit, "DRAIN_AT", 50_000)  # and drain long statements early
+    rows = [f"({i}, 'row -- {i}; /* it''s */ ' || char(10), X'{i:06x}')" for i in range(6000)]
+    dump = tmp_path / "huge.sql"
+    dump.write_text(
+        "CREATE TABLE t(id INTEGER PRIMARY KEY, s TEXT, b BLOB);\n"
+        "INSERT INTO t VALUES " + ("," if one_line else ",\n").join(rows) + ";\nSELECT 1;\n"
+    )
+    sql, report = _clean(dump)
+    statements = sql.split(";\n")[:-1]
+    assert len(statements) > 3
+    assert all(len(s.encode()) + 1 <= STATEMENT_LIMIT for s in statements)
+    assert report.rows == {"t": 6000} and report.inserts_split == 1  # type: ignore[attr-defined]
+    assert _tables(_load_like_d1(sql)) == _tables(_original(dump))
+
+
+def test_huge_insert_ending_in_an_upsert_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sqlsplit, "DRAIN_AT", 10_000)
+    dump = tmp_path / "upsert.sql"
+    rows = ",\n".join(f"({i})" for i in range(5000))
+    dump.write_text(
+        f"CREATE TABLE t(a PRIMARY KEY);\nINSERT INTO t VALUES {rows}\nON CONFLICT DO NOTHING;\n"
+    )
+    with pytest.raises(BadInputError, match="must end with its last row"):
+        clean_dump(dump, io.BytesIO().write)
 
 
 def test_rows_over_the_limit_are_inserted_in_parts(tmp_path: Path) -> None:

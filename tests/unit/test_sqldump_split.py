@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,7 @@ from hypothesis import strategies as st
 
 from d1tui.d1.errors import BadInputError
 from d1tui.data.sqlhead import count_tuples, plain_insert, values_offset
-from d1tui.data.sqlsplit import iter_statements, split_sql, value_tuples
+from d1tui.data.sqlsplit import iter_statements, split_lines, split_sql, value_tuples
 
 TRICKY = st.text(alphabet="ab;'\"`[]-/*\n é🎉()", max_size=12)
 
@@ -36,7 +37,7 @@ STATEMENT = st.one_of(SIMPLE.map(lambda s: s + ";"), TRIGGER)
 SEPARATOR = st.sampled_from(["\n", " ", "\n\n  ", " -- c;o'mment\n", "/* x; ' */\n", "\t"])
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(st.lists(st.tuples(SEPARATOR, STATEMENT), min_size=1, max_size=6))
 def test_generated_statements_split_back_exactly(pieces: list[tuple[str, str]]) -> None:
     text = ""
@@ -50,6 +51,13 @@ def test_generated_statements_split_back_exactly(pieces: list[tuple[str, str]]) 
         text += statement
     got = [(s.text, s.line, s.column) for s in split_sql(text)]
     assert got == expected
+    # The same text read in pieces cut anywhere inside lines splits the same way.
+    pieces = []
+    for line in text.splitlines(keepends=True):
+        cuts = sorted({(len(line) * k) // 5 for k in range(1, 5)} | {1, len(line) - 1})
+        bounds = [0, *[c for c in cuts if 0 < c < len(line)], len(line)]
+        pieces += [line[a:b] for a, b in itertools.pairwise(bounds)]
+    assert [(s.text, s.line, s.column) for s in split_lines(pieces)] == expected
 
 
 def test_trigger_body_with_case_end_and_strings_is_one_statement() -> None:
