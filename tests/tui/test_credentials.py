@@ -6,6 +6,8 @@ from pilot_steps import wait_until
 from textual.widgets import Input
 
 from d1tui.tui.screens.credentials import CredentialsScreen
+from d1tui.tui.screens.source import SourceScreen
+from d1tui.tui.widgets.database_picker import DatabasePicker
 
 
 async def test_token_is_masked_until_revealed_and_sources_are_shown(build_app, emulator) -> None:
@@ -34,3 +36,20 @@ async def test_palette_verifies_the_token(build_app, emulator) -> None:
         await pilot.press("enter")
         await wait_until(pilot, lambda: screen.verified is not None)
         assert ("GET", "list") in {(m, op) for m, op, _ in emulator.requests}
+
+
+async def test_typing_filters_the_database_picker(build_app, emulator) -> None:
+    emulator.create_database("prod-users")
+    emulator.create_database("prod-orders")
+    app = build_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("ctrl+v")
+        picker = app.screen.query_one(DatabasePicker)
+        await wait_until(pilot, lambda: len(picker.shown) == 3)
+        app.screen.query_one("#db-filter", Input).focus()
+        await pilot.press(*"prod-o")
+        await wait_until(pilot, lambda: len(picker.shown) == 1)
+        assert picker.highlighted is not None and picker.highlighted.name == "prod-orders"
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, SourceScreen))
+        assert app.session.database is not None and app.session.database.name == "prod-orders"

@@ -101,3 +101,21 @@ async def test_fake_rows_into_target_table(build_app, emulator) -> None:
     after = rows_of(emulator, "TargetD1Table")
     assert after[: len(before)] == before
     assert len(after) == len(before) + 25
+
+
+async def test_sqlite_file_brings_its_own_tables(build_app, emulator, workdir: Path) -> None:
+    with sqlite3.connect(workdir / "data" / "legacy.sqlite") as conn:
+        conn.execute("CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT NOT NULL)")
+        conn.executemany("INSERT INTO users VALUES (?, ?)", [(i, f"u{i}@x.org") for i in range(7)])
+    app = build_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await verify(pilot, app)
+        await pick_database(pilot, app)
+        await choose_file(pilot, app, "data/legacy.sqlite", table="ignored")
+        assert "defines its own tables" in str(app.screen.query_one("#columns").render())
+        await to_preview(pilot, app)
+        assert "the tables it defines" in str(app.screen.query_one("#preview").border_title)
+        screen = await start_import(pilot, app)
+        assert isinstance(screen.outcome, ImportSucceeded), screen.lines
+        assert '"users": 0 → 7 rows (expected +7) ✔' in str(screen.query_one("#summary").render())
+    assert rows_of(emulator, "users") == [(i, f"u{i}@x.org") for i in range(7)]

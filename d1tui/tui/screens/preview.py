@@ -18,6 +18,7 @@ from textual.worker import get_current_worker
 from d1tui.d1.client import D1Client
 from d1tui.d1.events import PrepareProgress
 from d1tui.d1.prepared import PreparedImport
+from d1tui.data.formats import Format
 from d1tui.data.prepare import FakeSpec, Target, prepare_fake, prepare_file
 from d1tui.data.preview import Preview, preview_fake, preview_file
 from d1tui.data.schema import ColumnMapping
@@ -153,6 +154,10 @@ class PreviewScreen(FlowScreen):
         target, preview = result
         self.session.target = target
         self.preview = preview
+        if preview.facts is not None and preview.facts.format in (Format.SQL, Format.SQLITE):
+            self.query_one(
+                "#preview"
+            ).border_title = f"{self.session.source.label} → the tables it defines"
         table = self.query_one("#preview-rows", DataTable)
         table.clear(columns=True)
         for index, label in enumerate(headers(preview)):

@@ -23,7 +23,7 @@ from textual.widgets import (
 )
 
 from d1tui.d1.client import D1Client, TableInfo
-from d1tui.data.formats import FileFacts, ReadOptions, detect
+from d1tui.data.formats import FileFacts, Format, ReadOptions, detect
 from d1tui.data.prepare import FakeSpec
 from d1tui.tui.screens.base import FlowScreen
 from d1tui.tui.session import Source, TargetChoice
@@ -171,7 +171,10 @@ class SourceScreen(FlowScreen):
 
     def _show_columns(self) -> None:
         columns = self.query_one("#columns", Static)
-        if self.query_one("#target-new", RadioButton).value:
+        own_tables = self.facts is not None and self.facts.format in (Format.SQL, Format.SQLITE)
+        if own_tables and not self.query_one("#mode-fake", RadioButton).value:
+            columns.update("this file defines its own tables: the target choice is not used")
+        elif self.query_one("#target-new", RadioButton).value:
             columns.update("a new table: columns come from the source")
         elif (info := self.selected_table) is not None:
             columns.update(f"columns of {info.name}:\n{column_summary(info)}")
@@ -275,6 +278,7 @@ class SourceScreen(FlowScreen):
             return
         self.facts = facts
         line.update(f"{facts.summary} · {human_bytes(facts.size)}")
+        self._show_columns()
 
     def worker_failed(self, name: str, error: BaseException) -> None:
         """Detection errors go on the facts line; the rest into the error panel."""
