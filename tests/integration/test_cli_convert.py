@@ -83,3 +83,42 @@ def test_fake_schema_from_sqlite_file(tmp_path: Path) -> None:
     assert main(argv) == 0
     got = load(out).execute("SELECT COUNT(*), COUNT(DISTINCT email) FROM people").fetchone()
     assert got == (30, 30)
+
+
+def test_reader_flags_delimiter_no_headers_type_and_pk(tmp_path: Path) -> None:
+    src = tmp_path / "raw.txt"
+    src.write_text("7;007;x\n8;010;y\n", encoding="latin-1")
+    out = tmp_path / "raw.sql"
+    argv = [
+        "convert",
+        str(src),
+        "-o",
+        str(out),
+        "--table",
+        "raw",
+        "--create",
+        "--format",
+        "csv",
+        "--delimiter",
+        ";",
+        "--no-headers",
+        "--type",
+        "col1=TEXT",
+        "--encoding",
+        "latin-1",
+    ]
+    assert main(argv) == 0
+    con = load(out)
+    cols = con.execute("PRAGMA table_info(raw)").fetchall()
+    assert [(c[1], c[2]) for c in cols] == [("col1", "TEXT"), ("col2", "TEXT"), ("col3", "TEXT")]
+    assert con.execute("SELECT col1, col2, col3 FROM raw ORDER BY 1").fetchall() == [
+        ("7", "007", "x"),
+        ("8", "010", "y"),
+    ]
+
+
+def test_bad_type_flag_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    src = tmp_path / "a.csv"
+    src.write_text("a\n1\n")
+    assert main(["convert", str(src), "--type", "a"]) == 2
+    assert "COL=TYPE" in capsys.readouterr().err
