@@ -136,10 +136,8 @@ class CsvBlock:
             for i in compress(range(len(mids)), map(not_, mids)):
                 parts[2 + 2 * i] = self.quote
 
-    def exact(
-        self, buf: bytes, packer: StatementPacker, line: int, row: int
-    ) -> tuple[list[bytes], int]:
-        """Convert a block value by value; returns statements and the number of rows."""
+    def exact(self, buf: bytes, packer: StatementPacker, line: int) -> list[bytes]:
+        """Convert a block value by value (after ``line`` lines); returns the statements."""
         try:
             text = buf.decode("utf-8")
         except UnicodeDecodeError as exc:
@@ -160,10 +158,10 @@ class CsvBlock:
             if len(fields) != self.width:
                 raise FastPathUnsupportedError("rows with differing numbers of fields")
             n += 1
-            where = Location(self.path, line=line + reader.line_num, row=row + n)
+            where = Location(self.path, line=line + reader.line_num, row=packer.rows + 1)
             values = [coerce(fields[k], j, where) for j, k in enumerate(self.select)]
             out += packer.add_row(render_row(values), values, where)
-        return out, n
+        return out
 
 
 def _records(reader: Iterator[list[str]]) -> Iterator[list[str]]:

@@ -17,12 +17,8 @@ blocks, the workers render them, and this process packs, hashes and writes them 
 
 from __future__ import annotations
 
-import multiprocessing
-import os
 import threading
-from collections import deque
 from collections.abc import Callable, Sequence
-from multiprocessing.pool import AsyncResult, Pool
 from pathlib import Path
 
 from d1tui.d1.errors import BadInputError
@@ -32,6 +28,7 @@ from d1tui.data.blockpack import (
     HashingSink,
     StatementPacker,
 )
+from d1tui.data.blockpool import Pipeline, start_pool, worker_count
 from d1tui.data.csvblock import (
     Coerce,
     CsvBlock,
@@ -44,56 +41,9 @@ from d1tui.data.fastcols import renderers_for
 from d1tui.data.sqlgen import STATEMENT_LIMIT
 
 BLOCK_SIZE = 1 << 20
-PARALLEL_MIN_BYTES = 16 << 20  # below this, starting worker processes costs more than it saves
-WORKER_TIMEOUT = 300.0  # seconds for one block (~1 MiB); far beyond any real wait
 _BOM = b"\xef\xbb\xbf"
 
 ProgressFn = Callable[[int, int, int, int], None]  # bytes_read, rows, statements, bytes_written
-
-
-class _Pipeline:
-    """Renders blocks (here or in worker processes) and packs them in file order."""
-
-    def __init__(
-        self, conv: CsvBlock, packer: StatementPacker, sink: HashingSink, pool: Pool | None
-    ) -> None:
-        self.conv, self.packer, self.sink, self.pool = conv, packer, sink, pool
-        # blocks in flight: one rendering and one queued per worker (memory stays bounded)
-        self.window = pool._processes + 2 if pool is not None else 0  # type: ignore[attr-defined]
-        self.pending: deque[tuple[AsyncResult[tuple[bytes, int] | None], bytes, int]] = deque()
-        self.restore = conv.restore
-
-    def submit(self, block: bytes, line: int) -> None:
-        """Convert ``block`` (whose first record starts on ``line`` + 1) now or in a worker."""
-        if self.pool is None:
-            self._finish(self.conv.fast(block), block, line)
-            return
-        self.pending.append((self.pool.apply_async(render_block, (block,)), block, line))
-        while len(self.pending) >= self.window:
-            self._pop()
-
-    def drain(self) -> None:
-        """Wait for every submitted block."""
-        while self.pending:
-            self._pop()
-
-    def _pop(self) -> None:
-        result, block, line = self.pending.popleft()
-        try:
-            got = result.get(WORKER_TIMEOUT)
-        except multiprocessing.TimeoutError as exc:  # a worker died or hangs: start over
-            raise FastPathUnsupportedError("a worker process did not answer") from exc
-        self._finish(got, block, line)
-
-    def _finish(self, got: tuple[bytes, int] | None, block: bytes, line: int) -> None:
-        if got is not None:
-            marked, rows = got
-            statements = self.packer.add_blob(marked, marked.translate(self.restore), rows)
-            if statements is not None:
-                self.sink.put(b"".join(statements))
-                return
-        out, _ = self.conv.exact(block, self.packer, line, self.packer.rows)
-        self.sink.put(b"".join(out))
 
 
 def convert_csv(
@@ -148,21 +98,24 @@ def convert_csv(
         coerce=coerce,
         nullable=nullable,
     )
-    if workers is None:
-        big = path.stat().st_size >= PARALLEL_MIN_BYTES
-        workers = min(2, os.cpu_count() or 1) if big else 0
-    pool = None
-    if workers > 0:
-        layout = (list(column_types), sel, nfields, conv.delim, conv.quote, conv.nullable)
-        ctx = multiprocessing.get_context("spawn")  # never fork a process that runs threads
-        pool = ctx.Pool(workers, initializer=init_worker, initargs=(layout,))
     sink = HashingSink(write, hasher)
     packer = StatementPacker(sink, table, columns, key_column=key_column, limit=limit)
-    pipeline = _Pipeline(conv, packer, sink, pool)
+    layout = (list(column_types), sel, nfields, conv.delim, conv.quote, conv.nullable)
+    pool = start_pool(worker_count(path.stat().st_size, workers), init_worker, (layout,))
+    pipeline = Pipeline(
+        local=conv.fast,
+        remote=render_block,
+        exact=conv.exact,
+        restore=conv.restore,
+        packer=packer,
+        sink=sink,
+        pool=pool,
+    )
     try:
         read_total = _run(
             path,
             pipeline,
+            conv.quote,
             has_header=has_header,
             block_size=block_size,
             progress=progress,
@@ -175,9 +128,7 @@ def convert_csv(
         sink.abort()
         raise
     finally:
-        if pool is not None:
-            pool.terminate()
-            pool.join()
+        pipeline.close()
     return ConvertStats(packer.rows, packer.statements, sink.bytes_written, md5, read_total)
 
 
@@ -209,7 +160,8 @@ def _probe(coerce: Coerce, j: int, column_type: str) -> bool:
 
 def _run(
     path: Path,
-    pipeline: _Pipeline,
+    pipeline: Pipeline,
+    quote: bytes,
     *,
     has_header: bool,
     block_size: int,
@@ -217,7 +169,7 @@ def _run(
     cancel: threading.Event | None,
 ) -> int:
     """Read, cut and submit every block; returns the bytes read."""
-    quote, line = pipeline.conv.quote, 0
+    line = 0
     packer, sink = pipeline.packer, pipeline.sink
     with path.open("rb") as f:
         buf = f.read(block_size)

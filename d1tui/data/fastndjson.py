@@ -27,6 +27,7 @@ from d1tui.data.blockpack import (
     HashingSink,
     StatementPacker,
 )
+from d1tui.data.blockpool import Pipeline, start_pool, worker_count
 from d1tui.data.sqlgen import STATEMENT_LIMIT, float_literal, render_row
 
 BLOCK_SIZE = 1 << 20
@@ -136,7 +137,14 @@ def _nullable(coerce: Coerce, j: int) -> bool:
 class _Blocks:
     """Converts blocks of NDJSON lines for one file's columns."""
 
-    def __init__(self, path: Path, columns: Sequence[str], types: Sequence[str], coerce: Coerce):
+    def __init__(
+        self,
+        path: Path,
+        columns: Sequence[str],
+        types: Sequence[str],
+        coerce: Coerce,
+        nullable: Sequence[bool] | None = None,
+    ) -> None:
         self.path = path
         self.columns = tuple(columns)
         self.getters = [itemgetter(c) for c in self.columns]
@@ -146,10 +154,12 @@ class _Blocks:
                 raise FastPathUnsupportedError(f"column type {t!r}")
             self.renderers.append(_RENDERERS[t.upper()])
         self.coerce = coerce
-        self.nullable = [_nullable(coerce, j) for j in range(len(self.columns))]
+        if nullable is None:
+            nullable = [_nullable(coerce, j) for j in range(len(self.columns))]
+        self.nullable = list(nullable)
 
-    def fast(self, block: bytes) -> tuple[bytes, bytes, int] | None:
-        """``(marked, final, rows)`` for ``StatementPacker.add_blob``, or None: exact path."""
+    def fast(self, block: bytes) -> tuple[bytes, int] | None:
+        """``(marked, rows)`` (see ``StatementPacker.add_blob``), or None: the exact path."""
         if b"\r" in block and block.count(b"\r") != block.count(b"\r\n"):
             raise FastPathUnsupportedError("a bare carriage return: the exact reader splits there")
         try:
@@ -176,7 +186,7 @@ class _Blocks:
             out[j :: ncols + 1] = lits
         out[0], out[-1] = b"(" + out[0], out[-1] + b")"
         marked = _SEP.join(out).replace(_SEP + _BOUNDARY + _SEP, _BOUNDARY)
-        return marked, marked.translate(_RESTORE), rows
+        return marked, rows
 
     def exact(self, block: bytes, packer: StatementPacker, line: int) -> list[bytes]:
         """Convert a block line by line as the exact reader does (``json``, blank lines skipped).
@@ -216,16 +226,29 @@ def convert_ndjson(
     block_size: int = BLOCK_SIZE,
     progress: ProgressFn | None = None,
     cancel: threading.Event | None = None,
+    workers: int | None = None,
 ) -> ConvertStats:
     """Convert an NDJSON file (one object per line, keys = ``columns``) to INSERT statements.
 
     ``coerce(value, column, where)`` is the exact path's conversion of one parsed JSON value
     (default: the value itself). Raises ``FastPathUnsupportedError`` for lines only the exact
-    reader can explain (not JSON, not an object): convert the file with it instead.
+    reader can explain (not JSON, not an object): convert the file with it instead. Files of
+    16 MiB or more are rendered by up to 2 worker processes (``workers`` overrides).
     """
-    conv = _Blocks(path, columns, column_types, coerce or (lambda v, _j, _w: v))
+    conv = _Blocks(path, columns, column_types, coerce or _as_is)
     sink = HashingSink(write, hasher)
     packer = StatementPacker(sink, table, columns, key_column=key_column, limit=limit)
+    layout = (list(columns), list(column_types), conv.nullable)
+    pool = start_pool(worker_count(path.stat().st_size, workers), _init_worker, (layout,))
+    pipeline = Pipeline(
+        local=conv.fast,
+        remote=_render_block,
+        exact=conv.exact,
+        restore=_RESTORE,
+        packer=packer,
+        sink=sink,
+        pool=pool,
+    )
     read_total, line, carry, first = 0, 0, b"", True
     try:
         with path.open("rb") as f:
@@ -245,29 +268,38 @@ def convert_ndjson(
                 else:
                     block, carry = (buf + b"\n" if buf and not buf.endswith(b"\n") else buf), b""
                 if block:
-                    _convert_block(conv, packer, sink, block, line)
+                    pipeline.submit(block, line)
                     line += block.count(b"\n")
                 if progress is not None:
                     progress(read_total, packer.rows, packer.statements, sink.bytes_written)
                 if not chunk:
                     break
+        pipeline.drain()
         for stmt in packer.close():
             sink.put(stmt)
         md5 = sink.close()
     except BaseException:
         sink.abort()
         raise
+    finally:
+        pipeline.close()
     return ConvertStats(packer.rows, packer.statements, sink.bytes_written, md5, read_total)
 
 
-def _convert_block(
-    conv: _Blocks, packer: StatementPacker, sink: HashingSink, block: bytes, line: int
-) -> None:
-    """Fast path if it can, else the exact path; queue the statements."""
-    got = conv.fast(block)
-    if got is not None:
-        statements = packer.add_blob(*got)
-        if statements is not None:
-            sink.put(b"".join(statements))
-            return
-    sink.put(b"".join(conv.exact(block, packer, line)))
+def _as_is(value: object, _column: int, _where: Location | None) -> object:
+    """The default exact conversion: the parsed JSON value itself."""
+    return value
+
+
+_WORKER: list[_Blocks] = []
+
+
+def _init_worker(layout: tuple[list[str], list[str], list[bool]]) -> None:
+    """Set up a worker process of the parallel mode: (columns, column types, nullable)."""
+    columns, types, nullable = layout
+    _WORKER[:] = [_Blocks(Path(), columns, types, _as_is, nullable)]
+
+
+def _render_block(block: bytes) -> tuple[bytes, int] | None:
+    """``_Blocks.fast`` in a worker process."""
+    return _WORKER[0].fast(block)

@@ -129,7 +129,7 @@ def csv_files(draw):
     return types, (b"\xef\xbb\xbf" if bom else b"") + text.encode("utf-8")
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     case=csv_files(),
     block=st.sampled_from([1, 7, 64, 300, 1 << 20]),
@@ -180,7 +180,7 @@ raw_cells = st.sampled_from(
 )
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(
     cells=st.lists(st.lists(raw_cells, min_size=2, max_size=3), max_size=12),
     block=st.sampled_from([1, 5, 64, 1 << 20]),
@@ -289,7 +289,7 @@ def test_ordinary_tricky_csv_stays_on_the_fast_path(tmp_path, monkeypatch):
 KIND_OF = {"INTEGER": INTEGER, "REAL": REAL, "TEXT": TEXT}
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(case=csv_files(), block=st.sampled_from([1, 64, 1 << 20]), pk=st.booleans())
 def test_fast_path_matches_the_plans_conversion(tmp_path_factory, case, block, pk):
     """With ``Plan.coerce_text`` (the reader's own rules: widening, NOT NULL keys) on both sides."""

@@ -1,0 +1,96 @@
+"""Render blocks here or in worker processes, and pack them into statements in file order.
+
+The parallel mode of the block-wise converters: this process reads and cuts the file into
+blocks of whole records, spawned workers render them (``render`` in the worker, set up by
+``init``), and this process packs, hashes and writes the results in order. A block the fast
+path declines goes through ``exact`` here, in its place in the order.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections import deque
+from collections.abc import Callable
+from multiprocessing.pool import AsyncResult, Pool
+from typing import Any
+
+from d1tui.data.blockpack import FastPathUnsupportedError, HashingSink, StatementPacker
+
+PARALLEL_MIN_BYTES = 16 << 20  # below this, starting worker processes costs more than it saves
+WORKER_TIMEOUT = 300.0  # seconds for one block (~1 MiB); far beyond any real wait
+
+Rendered = tuple[bytes, int] | None  # (marked blob, rows), or None: use the exact path
+Exact = Callable[[bytes, StatementPacker, int], list[bytes]]
+
+
+def worker_count(size: int, workers: int | None) -> int:
+    """Workers to use: as asked, else up to 2 for files of ``PARALLEL_MIN_BYTES`` or more."""
+    if workers is not None:
+        return workers
+    return min(2, os.cpu_count() or 1) if size >= PARALLEL_MIN_BYTES else 0
+
+
+def start_pool(workers: int, init: Callable[..., None], args: tuple[Any, ...]) -> Pool | None:
+    """A pool of spawned workers (never forked: the caller runs threads), or None for 0."""
+    if workers <= 0:
+        return None
+    return multiprocessing.get_context("spawn").Pool(workers, initializer=init, initargs=args)
+
+
+class Pipeline:
+    """Renders blocks (here or in a pool) and packs them in file order."""
+
+    def __init__(
+        self,
+        *,
+        local: Callable[[bytes], Rendered],
+        remote: Callable[[bytes], Rendered],
+        exact: Exact,
+        restore: bytes,
+        packer: StatementPacker,
+        sink: HashingSink,
+        pool: Pool | None,
+    ) -> None:
+        self.local, self.remote, self.exact = local, remote, exact
+        self.restore, self.packer, self.sink, self.pool = restore, packer, sink, pool
+        # blocks in flight: one rendering and one queued per worker (memory stays bounded)
+        self.window = pool._processes + 2 if pool is not None else 0  # type: ignore[attr-defined]
+        self.pending: deque[tuple[AsyncResult[Rendered], bytes, int]] = deque()
+
+    def submit(self, block: bytes, line: int) -> None:
+        """Convert ``block`` (whose first record starts after ``line`` lines) here or remotely."""
+        if self.pool is None:
+            self._finish(self.local(block), block, line)
+            return
+        self.pending.append((self.pool.apply_async(self.remote, (block,)), block, line))
+        while len(self.pending) >= self.window:
+            self._pop()
+
+    def drain(self) -> None:
+        """Wait for every submitted block."""
+        while self.pending:
+            self._pop()
+
+    def close(self) -> None:
+        """Stop the workers, if any."""
+        if self.pool is not None:
+            self.pool.terminate()
+            self.pool.join()
+
+    def _pop(self) -> None:
+        result, block, line = self.pending.popleft()
+        try:
+            got = result.get(WORKER_TIMEOUT)
+        except multiprocessing.TimeoutError as exc:  # a worker died or hangs: start over
+            raise FastPathUnsupportedError("a worker process did not answer") from exc
+        self._finish(got, block, line)
+
+    def _finish(self, got: Rendered, block: bytes, line: int) -> None:
+        if got is not None:
+            marked, rows = got
+            statements = self.packer.add_blob(marked, marked.translate(self.restore), rows)
+            if statements is not None:
+                self.sink.put(b"".join(statements))
+                return
+        self.sink.put(b"".join(self.exact(block, self.packer, line)))
