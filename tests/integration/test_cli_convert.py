@@ -104,6 +104,8 @@ def test_reader_flags_delimiter_no_headers_type_and_pk(tmp_path: Path) -> None:
         "--no-headers",
         "--type",
         "col1=TEXT",
+        "--pk",
+        "col2",
         "--encoding",
         "latin-1",
     ]
@@ -111,6 +113,7 @@ def test_reader_flags_delimiter_no_headers_type_and_pk(tmp_path: Path) -> None:
     con = load(out)
     cols = con.execute("PRAGMA table_info(raw)").fetchall()
     assert [(c[1], c[2]) for c in cols] == [("col1", "TEXT"), ("col2", "TEXT"), ("col3", "TEXT")]
+    assert [c[1] for c in cols if c[5]] == ["col2"]
     assert con.execute("SELECT col1, col2, col3 FROM raw ORDER BY 1").fetchall() == [
         ("7", "007", "x"),
         ("8", "010", "y"),
