@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from pilot_steps import wait_until
-from textual.widgets import Input
+from dataclasses import replace
 
+import keyring
+import keyring.backend
+from pilot_steps import wait_until
+from textual.widgets import Checkbox, Input
+
+from d1tui.local import local_settings
 from d1tui.tui.screens.credentials import CredentialsScreen
 from d1tui.tui.screens.source import SourceScreen
 from d1tui.tui.widgets.database_picker import DatabasePicker
@@ -53,3 +58,49 @@ async def test_typing_filters_the_database_picker(build_app, emulator) -> None:
         await pilot.press("enter")
         await wait_until(pilot, lambda: isinstance(app.screen, SourceScreen))
         assert app.session.database is not None and app.session.database.name == "prod-orders"
+
+
+class _MemoryKeyring(keyring.backend.KeyringBackend):
+    """An in-memory secret store: the OS keyring cannot be real in a test."""
+
+    priority = 1  # type: ignore[assignment]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.saved: dict[tuple[str, str], str] = {}
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.saved[(service, username)] = password
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.saved.get((service, username))
+
+    def delete_password(self, service: str, username: str) -> None:
+        self.saved.pop((service, username), None)
+
+
+async def test_remember_keeps_the_token_in_the_keyring_only(
+    build_app, emulator, tmp_path, monkeypatch
+) -> None:
+    config = tmp_path / "config"
+    monkeypatch.setenv("D1TUI_CONFIG_DIR", str(config))
+    store = _MemoryKeyring()
+    previous = keyring.get_keyring()
+    keyring.set_keyring(store)
+    try:
+        app = build_app(settings=replace(local_settings(emulator), local=False))
+        async with app.run_test(size=(100, 30)) as pilot:
+            await pilot.press("ctrl+v")
+            screen = app.screen
+            assert isinstance(screen, CredentialsScreen)
+            await wait_until(pilot, lambda: screen.verified is not None)
+            screen.query_one("#remember", Checkbox).value = True
+            await pilot.press("ctrl+n")
+            await wait_until(pilot, (config / "profile.json").exists)
+            await wait_until(pilot, lambda: any("saved" in n.message for n in app._notifications))
+    finally:
+        keyring.set_keyring(previous)
+    assert emulator.token in store.saved.values()
+    for path in config.rglob("*"):
+        assert emulator.token not in path.read_text(encoding="utf-8")
+    assert emulator.account_id in (config / "profile.json").read_text(encoding="utf-8")
