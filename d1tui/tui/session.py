@@ -50,7 +50,6 @@ class Session:
     target: Target | None = None
     prepared: PreparedImport | None = None
     prepare_seconds: float = 0.0
-    tables_before: list[TableInfo] = field(default_factory=list)
 
     @property
     def database_label(self) -> str:

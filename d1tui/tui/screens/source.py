@@ -141,7 +141,6 @@ class SourceScreen(FlowScreen):
     def tables_done(self, tables: list[TableInfo]) -> None:
         """Fill the table list; prefer an existing table when generating fake rows."""
         self.tables = [t for t in tables if not t.name.startswith(("_cf_", "sqlite_"))]
-        self.session.tables_before = self.tables
         table = self.query_one("#tables", DataTable)
         table.clear()
         for info in self.tables:
