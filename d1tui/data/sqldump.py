@@ -25,6 +25,7 @@ from pathlib import Path
 from d1tui.d1.errors import BadInputError, ImportCancelledError, Location
 from d1tui.d1.events import PrepareProgress
 from d1tui.data.dump_rows import LongRows
+from d1tui.data.sqlgen import STATEMENT_LIMIT
 from d1tui.data.sqlhead import (
     column_list,
     count_tuples,
@@ -44,7 +45,6 @@ from d1tui.data.sqlsplit import (
     value_tuples,
 )
 
-STATEMENT_LIMIT = 100_000
 ALLOWED_PRAGMAS = frozenset(
     {
         "table_list",

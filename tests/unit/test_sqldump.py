@@ -13,7 +13,8 @@ import pytest
 from d1tui.d1.errors import BadInputError
 from d1tui.d1.events import PrepareProgress
 from d1tui.data import sqlsplit
-from d1tui.data.sqldump import STATEMENT_LIMIT, clean_dump
+from d1tui.data.sqldump import clean_dump
+from d1tui.data.sqlgen import STATEMENT_LIMIT
 from d1tui.data.sqlsplit import split_sql
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "dumps"
