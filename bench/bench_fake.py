@@ -40,7 +40,7 @@ def _six() -> object:
         (
             Column("id", "INTEGER", pk=True),
             Column("name", "TEXT", notnull=True),
-            Column("email", "TEXT", notnull=True, unique=True),
+            Column("email", "TEXT", notnull=True),
             Column("score", "REAL"),
             Column("created_at", "TEXT", notnull=True),
             Column("note", "TEXT"),

@@ -149,6 +149,7 @@ class _Cleaner:
         self.trigger_seen = False
 
     def handle(self, st: Statement) -> None:
+        """Keep, rewrite, drop or refuse one statement (see the module docstring)."""
         self.report.statements_in += 1
         fast = plain_insert(st.text)
         if fast is not None:

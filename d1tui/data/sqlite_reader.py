@@ -211,6 +211,7 @@ class _Emitter:
         self.report.statements += 1
 
     def raw(self, data: bytes) -> None:
+        """Write bytes that are whole statements already (InsertWriter's output)."""
         self.out(data)
         self.report.bytes_written += len(data)
 
