@@ -189,7 +189,7 @@ def import_prepared(
         out.error(err, DatabaseState.NOT_STARTED)
         return ExitCode.CANCELLED
     if isinstance(out, TextRenderer):
-        out.file_name, out.file_size = prepared.path.name, prepared.size
+        out.file_name, out.file_size = prepared.source or prepared.path.name, prepared.size
         out.queries_total = prepared.statements
     final = run_events(client, db.uuid, prepared, out)
     payload: dict[str, Any] = {"database": {"name": db.name, "uuid": db.uuid}}

@@ -213,7 +213,7 @@ class TextRenderer:
             self.bar("Uploading", event.sent, event.total, tail)
         elif isinstance(event, StageStarted):
             if event.stage is Stage.UPLOAD:
-                self.line(f"🌀 Uploading {self.file_name} ({human_bytes(self.file_size)})")
+                self.line(f"🌀 Uploading {self.file_name} ({human_bytes(self.file_size)} of SQL)")
         elif isinstance(event, StageFinished):
             self.timings.append((event.stage.value, event.seconds))
             if event.stage is Stage.UPLOAD:

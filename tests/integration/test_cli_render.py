@@ -58,7 +58,7 @@ def test_success_lines_follow_wrangler_and_add_the_undo_command() -> None:
     )
     r.event(succeeded())
     text = out.getvalue()
-    assert "🌀 Uploading data.sql (12.3 MB)" in text
+    assert "🌀 Uploading data.sql (12.3 MB of SQL)" in text
     assert "🌀 Uploading complete." in text
     assert "🌀 Processed 5 queries." in text
     assert "🚣 Executed 5 queries in 4.48ms (5 rows read, 1,000 rows written)" in text
