@@ -119,3 +119,16 @@ async def test_sqlite_file_brings_its_own_tables(build_app, emulator, workdir: P
         assert isinstance(screen.outcome, ImportSucceeded), screen.lines
         assert '"users": 0 → 7 rows (expected +7) ✔' in str(screen.query_one("#summary").render())
     assert rows_of(emulator, "users") == [(i, f"u{i}@x.org") for i in range(7)]
+
+
+async def test_a_retried_call_is_logged_and_the_import_goes_on(build_app, emulator) -> None:
+    emulator.faults.add("init", "status", status=503, times=1)
+    app = build_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await verify(pilot, app)
+        await pick_database(pilot, app)
+        await choose_fake(pilot, app, rows=5, seed=1, table="TargetD1Table")
+        await to_preview(pilot, app)
+        screen = await start_import(pilot, app)
+        assert isinstance(screen.outcome, ImportSucceeded), screen.lines
+        assert any("retry init #1" in line for line in screen.lines), screen.lines
