@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from d1tui.d1.errors import BadInputError, Location
 from d1tui.d1.events import PrepareProgress
 from d1tui.d1.prepared import PreparedImport
 from d1tui.data.fake import write_fake_sql
@@ -87,11 +88,18 @@ def prepare_file(
     facts = detect(path, options)
 
     def work(out: SqlFile, progress: Progress, stop: threading.Event) -> _Result:
-        if facts.format == Format.SQL:
-            return _dump(facts, out, progress, stop)
-        if facts.format == Format.SQLITE:
-            return _sqlite(facts, options, out, progress, stop)
-        rows, created = write_table_rows(facts, options, target, out, progress=progress, stop=stop)
+        try:
+            if facts.format == Format.SQL:
+                return _dump(facts, out, progress, stop)
+            if facts.format == Format.SQLITE:
+                return _sqlite(facts, options, out, progress, stop)
+            rows, created = write_table_rows(
+                facts, options, target, out, progress=progress, stop=stop
+            )
+        except BadInputError as exc:  # every bad-input error names at least the file
+            if exc.where is None:
+                exc.where = Location(path)
+            raise
         return _Result(rows, created)
 
     return _run(

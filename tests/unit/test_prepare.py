@@ -326,3 +326,12 @@ def test_ndjson_fast_and_exact_paths_write_the_same_bytes(
     exact = _prepare(path, tmp_path, Target("f", True))
     assert fast.path.read_bytes() == exact.path.read_bytes()
     assert _run(exact).execute("SELECT count(*) FROM f").fetchone() == (1500,)
+
+
+def test_lone_surrogate_in_json_text_is_bad_input_naming_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "s.ndjson"
+    path.write_text('{"a": "ok"}\n{"a": "\\ud800"}\n')
+    with pytest.raises(BadInputError, match="surrogate") as info:
+        _prepare(path, tmp_path, Target("s", True))
+    assert info.value.where is not None and info.value.where.path == path
+    assert [p.name for p in tmp_path.iterdir()] == ["s.ndjson"]

@@ -220,3 +220,18 @@ def test_a_prerendered_long_row_needs_its_values() -> None:
     writer = InsertWriter(lambda b: None, "t", ["a"], limit=100)
     with pytest.raises(ValueError, match="must come with its values"):
         writer.add_rendered(b"('" + b"x" * 200 + b"')", ())
+
+
+@given(
+    st.integers(100_000, ROW_LIMIT - 100),
+    st.sampled_from(["a", "'", "é", "😀", "\x00", "a'\n"]),
+    st.sampled_from(["text", "blob"]),
+    st.booleans(),
+)
+@settings(max_examples=8, deadline=None)
+def test_long_values_up_to_the_row_limit_round_trip(
+    size: int, unit: str, kind: str, by_key: bool
+) -> None:
+    text = unit * (size // len(unit.encode()))
+    value: object = text if kind == "text" else text.encode()
+    _round_trip([(1, value), (2, "next")], key='c"0' if by_key else None)
