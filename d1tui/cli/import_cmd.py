@@ -99,6 +99,22 @@ def prepare(args: argparse.Namespace, target: Any, options: Any, out: Renderer) 
     return prepared
 
 
+# D1 imports through one R2 PUT: at most 5 GiB minus 5 MiB.
+MAX_IMPORT_BYTES = 5 * 1024**3 - 5 * 1024**2
+
+
+def check_size(prepared: PreparedImport, source: Path) -> None:
+    """Pre-flight: the SQL fits in one import upload (BadInputError with a plan otherwise)."""
+    if prepared.size > MAX_IMPORT_BYTES:
+        raise BadInputError(
+            f"the SQL for this import is {human_bytes(prepared.size)}; D1 imports at most "
+            f"{human_bytes(MAX_IMPORT_BYTES)} at a time",
+            where=Location(source),
+            hint="import it in parts: an SQLite file table by table (--tables), a CSV or "
+            "NDJSON file split by rows (e.g. `split -l`), each part with its own import",
+        )
+
+
 def confirm(args: argparse.Namespace) -> bool:
     """Ask ``Ok to proceed?`` on a terminal; scripts (--yes, --json, no TTY) go ahead."""
     if args.yes or args.json or not sys.stdin.isatty():
@@ -170,6 +186,7 @@ def import_prepared(
     args: argparse.Namespace, out: Renderer, client: Any, db: Any, prepared: PreparedImport
 ) -> int:
     """Show what will happen, confirm, run the engine, report; returns the exit code."""
+    check_size(prepared, Path(prepared.source or prepared.path.name))
     rows = f", {prepared.total_rows:,} rows" if prepared.rows else ""
     out.info(
         "prepared",

@@ -6,6 +6,9 @@ import io
 import json
 from pathlib import Path
 
+import pytest
+
+from d1tui.cli.import_cmd import MAX_IMPORT_BYTES, check_size
 from d1tui.cli.render import JsonRenderer, TextRenderer, count_line, human_bytes
 from d1tui.d1.errors import BadInputError, Location, SQLError
 from d1tui.d1.events import (
@@ -21,6 +24,7 @@ from d1tui.d1.events import (
     TableCount,
     UploadProgress,
 )
+from d1tui.d1.prepared import PreparedImport
 
 BEFORE = "00000001-00000005-00004e2b-c977a6f2726e175274a1c75055c23607"
 AFTER = "00000001-00000006-000050c3-4c9b79f83b33d11cc7eeb237b05be331"
@@ -133,3 +137,11 @@ def test_small_formatters() -> None:
     assert human_bytes(999) == "999 B" and human_bytes(12_345_678) == "12.3 MB"
     assert count_line(TableCount("t", 5, 6, 2)).endswith("✘")
     assert count_line(TableCount("t", None, 6, 2)) == '"t": ? → 6 rows (expected +2)'
+
+
+def test_sql_over_the_import_limit_is_refused_before_anything_is_sent(tmp_path: Path) -> None:
+    huge = PreparedImport(tmp_path / "x.sql", "0" * 32, MAX_IMPORT_BYTES + 1, 1, source="x.csv")
+    with pytest.raises(BadInputError) as info:
+        check_size(huge, Path("x.csv"))
+    assert "5.4 GB" in info.value.detail and "--tables" in info.value.hint
+    check_size(PreparedImport(tmp_path / "y.sql", "0" * 32, MAX_IMPORT_BYTES, 1), Path("y"))
