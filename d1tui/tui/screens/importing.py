@@ -77,6 +77,14 @@ class ImportScreen(FlowScreen):
             yield summary
         yield Footer()
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Cancel only while running; a new import only after (the footer follows)."""
+        if action == "cancel_import":
+            return self.running
+        if action == "new_import":
+            return not self.running
+        return True
+
     @property
     def running(self) -> bool:
         """True until the importer reported its outcome."""
@@ -180,6 +188,7 @@ class ImportScreen(FlowScreen):
                 self.query_one(Summary).show_lines(lines, ok=True)
                 self.lines += ["result:", *lines]
                 self.d1app.last_outcome = event
+                self.refresh_bindings()
             case ImportFailed():
                 self.outcome = event
                 stages.fail_running(event.stage)
@@ -188,6 +197,7 @@ class ImportScreen(FlowScreen):
                 self.query_one(Summary).show_lines(lines, ok=False)
                 self.lines += ["result:", *lines]
                 self.d1app.last_outcome = event
+                self.refresh_bindings()
 
     def show_poll(self, result: PollResult) -> None:
         """One service answer: a log entry and the query bar on the poll stage."""
@@ -267,3 +277,4 @@ class ImportScreen(FlowScreen):
             error=error if isinstance(error, D1Error) else D1Error(str(error)),
             database=DatabaseState.UNKNOWN,
         )
+        self.refresh_bindings()
