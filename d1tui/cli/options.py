@@ -22,10 +22,17 @@ EMULATOR_KWARGS: dict[str, Any] = {}
 IMPORT_OPTIONS: dict[str, Any] = {}
 
 
-def add_target_options(parser: argparse.ArgumentParser, *, database_help: str) -> None:
-    """--account, --database, --local, --data-dir, --token-stdin, --token-env."""
+def add_target_options(
+    parser: argparse.ArgumentParser, *, database_help: str, top_level: bool = False
+) -> None:
+    """--account, --database, --local, --data-dir, --token-stdin, --token-env.
+
+    On a subcommand these default to "not given", so ``d1tui --local import …`` keeps the
+    top-level value instead of the subcommand's default overwriting it.
+    """
     group = parser.add_argument_group(
-        "target (flags > env > .env.local > .env > wrangler > profile)"
+        "target (flags > env > .env.local > .env > wrangler > profile)",
+        argument_default=None if top_level else argparse.SUPPRESS,
     )
     group.add_argument("--database", "-d", metavar="ID|NAME", help=database_help)
     group.add_argument("--account", metavar="ACCOUNT_ID", help="Cloudflare account id (32 hex)")

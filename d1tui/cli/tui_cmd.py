@@ -11,7 +11,7 @@ from d1tui.cli.options import add_target_options, remote_settings
 
 def add_options(parser: argparse.ArgumentParser) -> None:
     """The TUI's options live on the top-level parser."""
-    add_target_options(parser, database_help="database id or name to open")
+    add_target_options(parser, database_help="database id or name to open", top_level=True)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -387,3 +387,13 @@ def test_a_terminal_is_asked_before_importing(
     assert "Ok to proceed? [y/N]" in out
     got = rows_in(data_dir, "ask", "SELECT COUNT(*) FROM sqlite_master WHERE name = 'notes'")
     assert got == [(1 if rows else 0,)]
+
+
+def test_target_flags_work_before_or_after_the_command(
+    tmp_path: Path, data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sql = write(tmp_path, "notes.sql", GOOD_SQL)
+    assert main(["--local", "-d", "before", "import", str(sql), "--yes"]) == 0
+    assert main(["import", str(sql), "--yes", "--local", "-d", "after"]) == 0
+    assert rows_in(data_dir, "before", "SELECT COUNT(*) FROM notes") == [(3,)]
+    assert rows_in(data_dir, "after", "SELECT COUNT(*) FROM notes") == [(3,)]
