@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from d1tui.d1.client import D1Client, TableInfo
-from d1tui.data.prepare import Target
 from d1tui.data.schema import Column, TableSchema
 from d1tui.data.sqlgen import quote_identifier
+from d1tui.data.target import Target
 from d1tui.tui.session import TargetChoice
 
 

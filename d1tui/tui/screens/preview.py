@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import replace
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.syntax import Syntax
 from rich.text import Text
@@ -19,9 +19,7 @@ from d1tui.d1.client import D1Client
 from d1tui.d1.events import PrepareProgress
 from d1tui.d1.prepared import PreparedImport
 from d1tui.data.formats import Format
-from d1tui.data.prepare import FakeSpec, Target, prepare_fake, prepare_file
-from d1tui.data.preview import Preview, preview_fake, preview_file
-from d1tui.data.schema import ColumnMapping
+from d1tui.data.target import FakeSpec, Target
 from d1tui.tui.messages import PrepareProgressed
 from d1tui.tui.screens.base import FlowScreen
 from d1tui.tui.screens.dialogs import confirm_import
@@ -30,6 +28,10 @@ from d1tui.tui.target import build_target
 from d1tui.tui.units import human_bytes, plural
 from d1tui.tui.widgets.error_panel import ErrorPanel
 from d1tui.tui.widgets.top_bar import TopBar
+
+if TYPE_CHECKING:
+    from d1tui.data.preview import Preview
+    from d1tui.data.schema import ColumnMapping
 
 SQL_SHOWN = 1500  # characters of the first statement shown
 
@@ -143,6 +145,9 @@ class PreviewScreen(FlowScreen):
         self, client: D1Client, database_id: str, choice: TargetChoice, source: Source
     ) -> tuple[Target, Preview]:
         """Target (with current max ids) and the first rows; never reads the whole file."""
+        # Imported here, in the worker: the converters cost ~0.3 s of start-up.
+        from d1tui.data.preview import preview_fake, preview_file  # noqa: PLC0415
+
         target = build_target(client, database_id, choice)
         if source.fake is not None:
             return target, preview_fake(source.fake, target)
@@ -188,6 +193,8 @@ class PreviewScreen(FlowScreen):
     )
     def run_prepare(self, source: Source, target: Target) -> tuple[PreparedImport, float]:
         """Write the whole SQL file, posting progress about ten times a second."""
+        from d1tui.data.prepare import prepare_fake, prepare_file  # noqa: PLC0415
+
         cancel = get_current_worker().cancelled_event
         started = time.monotonic()
         if source.fake is not None:
