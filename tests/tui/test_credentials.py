@@ -52,8 +52,11 @@ async def test_typing_filters_the_database_picker(build_app, emulator) -> None:
         picker = app.screen.query_one(DatabasePicker)
         await wait_until(pilot, lambda: len(picker.shown) == 3)
         app.screen.query_one("#db-filter", Input).focus()
-        await pilot.press(*"prod-o")
-        await wait_until(pilot, lambda: len(picker.shown) == 1)
+        await pilot.press(*"prod")
+        await wait_until(pilot, lambda: len(picker.shown) == 2)
+        await pilot.press("down")
+        assert picker.highlighted is not None and picker.highlighted.name == "prod-users"
+        await pilot.press("up")
         assert picker.highlighted is not None and picker.highlighted.name == "prod-orders"
         await pilot.press("enter")
         await wait_until(pilot, lambda: isinstance(app.screen, SourceScreen))

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from textual import on
 from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Input
@@ -21,6 +24,12 @@ class DatabasePicker(Vertical):
         def __init__(self, database: DatabaseInfo) -> None:
             super().__init__()
             self.database = database
+
+    # While the filter has focus, ↑/↓ still move through the databases.
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("down", "move(1)", show=False),
+        Binding("up", "move(-1)", show=False),
+    ]
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -64,6 +73,11 @@ class DatabasePicker(Vertical):
             for index, db in enumerate(self.shown):
                 if preferred in (db.name, db.uuid):
                     table.move_cursor(row=index)
+
+    def action_move(self, delta: int) -> None:
+        """Move the table's cursor by ``delta`` rows."""
+        table = self.query_one("#db-table", DataTable)
+        table.move_cursor(row=max(0, table.cursor_row + delta))
 
     @on(Input.Changed, "#db-filter")
     def _filter_changed(self, event: Input.Changed) -> None:
