@@ -36,6 +36,7 @@ HEAD_ROWS = 1000
 FAST_KINDS: frozenset[int | None] = frozenset({INTEGER, REAL, TEXT})
 FAST_NDJSON = True  # ``fastndjson`` refuses objects with unplanned keys: the exact path widens
 _CHECK_EVERY = 512  # rows between cancel checks and progress updates
+_LINED = (Format.CSV, Format.TSV)  # formats whose column names are on line 1
 T = TypeVar("T")
 
 
@@ -53,11 +54,22 @@ def write_table_rows(
     for _attempt in range(3):
         with open_rows(facts, options) as source:
             head = list(islice(source.rows, HEAD_ROWS))
-            plan = make_plan(source, [row for _, row in head], target, options, stats)
             created: tuple[str, ...] = ()
-            if target.create and plan.schema is not None:
-                out.statement(plan.schema.create_sql())
-                created = (plan.table,)
+            try:
+                plan = make_plan(source, [row for _, row in head], target, options, stats)
+                if target.create and plan.schema is not None:
+                    if not plan.schema.columns:
+                        raise BadInputError(
+                            "no columns: the file is empty or holds no header and no rows",
+                            hint="check it is the file you meant: a CSV needs a header row, "
+                            "a JSON file an array of objects",
+                        )
+                    out.statement(plan.schema.create_sql())
+                    created = (plan.table,)
+            except BadInputError as exc:  # the column names are at fault: say which file
+                if exc.where is None:
+                    exc.where = Location(facts.path, line=1 if facts.format in _LINED else None)
+                raise
             remaining = chain(head, source.rows)
             try:
                 rows = _fast(
