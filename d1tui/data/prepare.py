@@ -89,10 +89,18 @@ def prepare_file(
 
     def work(out: SqlFile, progress: Progress, stop: threading.Event) -> _Result:
         try:
-            if facts.format == Format.SQL:
-                return _dump(facts, out, progress, stop)
-            if facts.format == Format.SQLITE:
-                return _sqlite(facts, options, out, progress, stop)
+            if facts.format in (Format.SQL, Format.SQLITE):
+                if facts.format == Format.SQL:
+                    dumped = _dump(facts, out, progress, stop)
+                else:
+                    dumped = _sqlite(facts, options, out, progress, stop)
+                if out.statements == 0:  # else the import "succeeds" having done nothing
+                    raise BadInputError(
+                        "nothing to import: no SQL statements are left",
+                        hint="the file holds only comments, or only tables D1 keeps for itself "
+                        "(_cf_*, sqlite_*); check it is the file you meant",
+                    )
+                return dumped
             rows, created = write_table_rows(
                 facts, options, target, out, progress=progress, stop=stop
             )
