@@ -1,0 +1,3 @@
+CREATE TABLE att (id INTEGER);
+ATTACH DATABASE '/tmp/other.db' AS other;
+INSERT INTO att VALUES (1);

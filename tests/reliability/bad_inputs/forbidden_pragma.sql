@@ -1,0 +1,3 @@
+PRAGMA journal_mode=WAL;
+CREATE TABLE fp (id INTEGER);
+INSERT INTO fp VALUES (1);

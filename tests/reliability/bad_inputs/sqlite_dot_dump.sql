@@ -1,0 +1,7 @@
+PRAGMA foreign_keys=OFF;
+BEGIN TRANSACTION;
+CREATE TABLE dd (id INTEGER PRIMARY KEY, v TEXT);
+INSERT INTO dd VALUES(1,'semi;colon');
+INSERT INTO dd VALUES(2,'it''s');
+CREATE TABLE sqlite_sequence(name,seq);
+COMMIT;

@@ -1,0 +1,2 @@
+CREATE TABLE us (v TEXT);
+INSERT INTO us VALUES ('never closed);

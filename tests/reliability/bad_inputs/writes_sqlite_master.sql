@@ -1,0 +1,2 @@
+CREATE TABLE wm (id INTEGER);
+DELETE FROM sqlite_master;
