@@ -15,11 +15,25 @@ DOMAIN_MODULES = [
     "d1tui.d1.client",
     "d1tui.d1.importer",
     "d1tui.config",
+    "d1tui.profile",
+    "d1tui.jsonc",
+    "d1tui.local",
     "d1tui.emulator",
     "d1tui.data.sqlgen",
     "d1tui.data.schema",
     "d1tui.data.prepare",
     "d1tui.data.fake",
+    "d1tui.data.sqldump",
+    "d1tui.data.sqlsplit",
+    "d1tui.data.sqlite_reader",
+    "d1tui.data.preview",
+    "d1tui.data.formats",
+    "d1tui.data.fastcsv",
+    "d1tui.data.fastndjson",
+    # The headless commands must not pay for (or depend on) Textual either.
+    "d1tui.cli.import_cmd",
+    "d1tui.cli.convert_cmd",
+    "d1tui.cli.fake_cmd",
 ]
 
 
