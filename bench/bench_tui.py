@@ -1,0 +1,150 @@
+"""TUI benchmark: key-press latency during a big import, and first paint against bare Textual.
+
+* Latency: the real app (Pilot, 100×30) imports ``--rows`` fake rows into the local emulator's
+  TargetD1Table; while the import screen streams events, a key (``s``, save log) is sent through
+  the driver every 0.25 s and the time until its action has run is recorded. Median and p90.
+* First paint: child processes start ``d1tui --local``'s app (emulator included) and a bare
+  Textual app, each exiting at its first screen; medians of wall time and their ratio.
+
+Results go to ``bench/results/tui.md``::
+
+    python bench/bench_tui.py                 # 1,000,000 rows, 5 start-ups each
+    python bench/bench_tui.py --rows 100000 --startups 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from textual import events
+
+from d1tui.data.target import FakeSpec
+from d1tui.local import local_emulator
+from d1tui.tui.app import make_app
+from d1tui.tui.screens.importing import ImportScreen
+from d1tui.tui.session import Source, TargetChoice
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "results" / "tui.md"
+
+BARE = """
+import time, sys
+from textual.app import App
+from textual.widgets import Footer, Static
+class Bare(App):
+    def compose(self):
+        yield Static("hello"); yield Footer()
+    def on_ready(self):
+        self.exit()
+Bare().run(headless=True)
+"""
+
+D1TUI = """
+import sys
+from pathlib import Path
+from d1tui.local import local_emulator
+from d1tui.tui.app import make_app
+with local_emulator(Path(sys.argv[1])) as (emu, settings):
+    app = make_app(settings, local_emulator=emu)
+    app.call_after_refresh(lambda: app.call_after_refresh(app.exit))
+    app.run(headless=True)
+"""
+
+
+def startup(code: str, *args: str) -> float:
+    """Wall seconds of one child process running ``code``."""
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-c", code, *args], check=True, capture_output=True)
+    return time.perf_counter() - started
+
+
+async def key_latencies(rows: int, data_dir: Path) -> tuple[list[float], str]:
+    """Send ``s`` during an import of ``rows`` fake rows; seconds until each was handled."""
+    latencies: list[float] = []
+    with local_emulator(data_dir, hold_seconds=1.0) as (emu, settings):
+        app = make_app(settings, local_emulator=emu, log_dir=data_dir)
+        async with app.run_test(size=(100, 30)) as pilot:
+            client = app.client_for(settings)
+            app.session.database = client.get_database("demo")
+            tables = {t.name: t for t in client.list_tables(app.session.database.uuid)}
+            app.session.source = Source(fake=FakeSpec(rows=rows, seed=1))
+            app.session.target_choice = TargetChoice(
+                "TargetD1Table", create=False, existing=tables["TargetD1Table"]
+            )
+            app.show_preview()
+            while getattr(app.screen, "prepared", None) is None:
+                await asyncio.sleep(0.05)
+            app.show_import()
+            while not isinstance(app.screen, ImportScreen):
+                await asyncio.sleep(0.01)
+            screen = app.screen
+            driver = app._driver
+            assert driver is not None
+            while screen.running:
+                before = screen.saved_to
+                started = time.perf_counter()
+                driver.send_message(events.Key("s", "s"))
+                while screen.saved_to is before:
+                    await asyncio.sleep(0.0005)
+                latencies.append(time.perf_counter() - started)
+                await asyncio.sleep(0.25)
+            outcome = type(screen.outcome).__name__
+            await pilot.pause()
+    return latencies, outcome
+
+
+def main() -> int:
+    """Run both measurements and write the results file."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--startups", type=int, default=5)
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="d1tui-bench-tui-"))
+    os.chdir(work)
+
+    latencies, outcome = asyncio.run(key_latencies(args.rows, work / "latency"))
+    bare, d1tui = [], []
+    for round_ in range(args.startups):  # interleaved, so both see the same machine load
+        bare.append(startup(BARE))
+        d1tui.append(startup(D1TUI, str(work / f"startup-{round_}")))
+
+    ms = sorted(x * 1000 for x in latencies)
+    p90 = ms[int(0.9 * (len(ms) - 1))] if ms else float("nan")
+    lines = [
+        "# TUI benchmark",
+        "",
+        f"Machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()};"
+        f" load average at the end {os.getloadavg()[0]:.1f}.",
+        "",
+        f"## Key-press latency during a {args.rows:,}-row import ({outcome})",
+        "",
+        f"{len(ms)} presses of `s` while the import screen streamed events: "
+        f"median **{statistics.median(ms):.1f} ms**, p90 {p90:.1f} ms, max {ms[-1]:.1f} ms.",
+        "",
+        "## Start-up to first screen (child process wall time)",
+        "",
+        "| app | median | runs |",
+        "|---|---|---|",
+        f"| bare Textual app | {statistics.median(bare):.2f} s | {len(bare)} |",
+        f"| `d1tui --local` (emulator + app) | {statistics.median(d1tui):.2f} s | {len(d1tui)} |",
+        "",
+        f"Ratio d1tui / bare: **{statistics.median(d1tui) / statistics.median(bare):.2f}×**.",
+        "",
+    ]
+    RESULTS.parent.mkdir(exist_ok=True)
+    RESULTS.write_text("\n".join(lines), encoding="utf-8")
+    print("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
