@@ -3,7 +3,7 @@
 Run as its own process so wall time and peak RSS are the conversion's alone::
 
     python bench/convert_one.py prepare bench/data/rows1000000.csv bench/out/rows.sql
-    python bench/convert_one.py direct bench/data/rows1000000.csv bench/out/rows.sql
+    python bench/convert_one.py direct bench/data/rows1000000.csv bench/out/rows.sql 0
 
 ``prepare`` goes through the public ``prepare_file`` (type inference, CREATE TABLE, whichever
 path it picks); ``direct`` calls the block-wise converter alone with the benchmark's types.
@@ -38,18 +38,17 @@ def _coerce(text: str, column: int, where: object) -> object:
     return text
 
 
-def _direct(src: Path, dst: Path) -> tuple[int, int, str]:
+def _direct(src: Path, dst: Path, workers: int | None) -> tuple[int, int, str]:
+    common = {"table": "t", "columns": COLUMNS, "column_types": TYPES, "workers": workers}
     with dst.open("wb") as out:
         if src.suffix == ".csv":
-            stats = convert_csv(
-                src, out.write, table="t", columns=COLUMNS, column_types=TYPES, coerce=_coerce
-            )
+            stats = convert_csv(src, out.write, coerce=_coerce, **common)  # type: ignore[arg-type]
         else:
-            stats = convert_ndjson(src, out.write, table="t", columns=COLUMNS, column_types=TYPES)
+            stats = convert_ndjson(src, out.write, **common)  # type: ignore[arg-type]
     return stats.rows, stats.statements, stats.md5
 
 
-def _prepare(src: Path, dst: Path) -> tuple[int, int, str]:
+def _prepare(src: Path, dst: Path, _workers: int | None) -> tuple[int, int, str]:
     last = None
     for item in prepare_file(src, ReadOptions(), Target("t", create=True), out_path=dst):
         last = item
@@ -58,9 +57,13 @@ def _prepare(src: Path, dst: Path) -> tuple[int, int, str]:
 
 
 def main(argv: list[str]) -> int:
-    """``MODE SRC DST``: convert SRC into DST; print rows, statements, md5, peak RSS (KiB)."""
+    """``MODE SRC DST [WORKERS]``: convert; print rows, statements, md5, peak RSS (KiB).
+
+    WORKERS (``direct`` only) sets the converter's worker processes; 0 converts in-process.
+    """
     mode, src, dst = argv[0], Path(argv[1]), Path(argv[2])
-    rows, statements, md5 = (_prepare if mode == "prepare" else _direct)(src, dst)
+    workers = int(argv[3]) if len(argv) > 3 else None
+    rows, statements, md5 = (_prepare if mode == "prepare" else _direct)(src, dst, workers)
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     print(rows, statements, md5, f"rss_kib={own}", f"workers_rss_kib={workers}")
