@@ -106,7 +106,7 @@ class ImportScreen(FlowScreen):
         )
         self.note(f"prepare: {prepared.path.name}, {prepared.size} bytes, md5 {prepared.md5}")
         client = self.d1app.client_for(session.settings)
-        self.run(client, database.uuid, prepared, self.cancel_event)
+        self.import_worker(client, database.uuid, prepared, self.cancel_event)
 
     def on_unmount(self) -> None:
         """Leaving the screen stops the import (D1 then rolls it back)."""
@@ -120,7 +120,7 @@ class ImportScreen(FlowScreen):
         name="import",
         description="import into D1",
     )
-    def run(
+    def import_worker(
         self, client: D1Client, database_id: str, prepared: PreparedImport, cancel: threading.Event
     ) -> None:
         """Forward every event of ``run_import`` to the screen as a message."""
