@@ -169,10 +169,11 @@ class PreviewScreen(FlowScreen):
             table.add_column(Text(label), key=f"c{index}")
         table.add_rows([cell(v) for v in row] for row in preview.rows[:50])
         warnings = self.query_one("#warnings", Static)
-        notes = [f"⚠ {w}" for w in preview.warnings]
+        notes = Text("\n".join(f"⚠ {w}" for w in preview.warnings))
         if (mapped := mapping_note(preview.mapping)) is not None:
-            notes.insert(0, f"↦ {mapped}")
-        warnings.update(Text("\n".join(notes)))
+            plain = self.app.theme_variables.get("foreground", "")
+            notes = Text.assemble((f"↦ {mapped}", plain), "\n" if notes else "", notes)
+        warnings.update(notes)
         warnings.display = bool(notes)
         sql = preview.first_sql
         if len(sql) > SQL_SHOWN:
