@@ -7,4 +7,4 @@ if command -v chromium >/dev/null && fc-list | grep -qi "fira code"; then
 fi
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
-apt-get install -y -q chromium fonts-firacode fonts-noto-color-emoji fonts-symbola fontconfig
+apt-get install -y -q chromium fonts-firacode fonts-noto-color-emoji fonts-symbola fonts-noto-cjk fontconfig
