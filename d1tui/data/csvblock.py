@@ -63,6 +63,11 @@ class CsvBlock:
         """
         if any(map(buf.__contains__, _SENTINEL_BYTES)):
             return None
+        if not buf.isascii():
+            try:  # the input, not the (longer) output: the same bytes, and cheaper to decode
+                buf.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise FastPathUnsupportedError("undecodable bytes") from exc
         delim, text = self.delim, buf
         parts = buf.split(self.quote)
         if len(parts) > 1:
@@ -105,11 +110,6 @@ class CsvBlock:
             out[j :: ncols + 1] = lits
         out[0], out[-1] = b"(" + out[0], out[-1] + b")"
         marked = SEP.join(out).replace(SEP + _BOUNDARY + SEP, _BOUNDARY)
-        if not marked.isascii():
-            try:
-                marked.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                raise FastPathUnsupportedError("undecodable bytes") from exc
         return marked, rows
 
     def _unquote(self, parts: list[bytes]) -> None:

@@ -149,7 +149,11 @@ def test_fast_path_matches_exact_path_on_csv_writer_output(tmp_path_factory, cas
         with pytest.raises(FastPathUnsupportedError):
             fast_sql(path, types, limit=limit, block=block)
         return
-    got = fast_sql(path, types, limit=limit, block=block)
+    try:
+        got = fast_sql(path, types, limit=limit, block=block)
+    except FastPathUnsupportedError:
+        assert b"\r" in data  # a CR csv.writer left unquoted: refused, the exact path converts
+        return
     assert got == expected
     if limit == 100_000:
         _statements_fit(got, limit)
@@ -330,7 +334,11 @@ def test_fast_path_matches_the_plans_conversion(tmp_path_factory, case, block, p
         with pytest.raises(expected_error):
             run()
         return
-    run()
+    try:
+        run()
+    except FastPathUnsupportedError:
+        assert b"\r" in data  # a CR csv.writer left unquoted: refused, the exact path converts
+        return
     assert got.getvalue() == out.getvalue()
 
 
