@@ -33,6 +33,7 @@ from d1tui.emulator import Emulator, serve
 from d1tui.profile import save_profile
 
 TESTS = Path(__file__).resolve().parent.parent
+QUIET_PLUGINS = ["-p", "no:cacheprovider", "-p", "no:xdist", "-p", "no:hypothesispytest"]
 
 LEAKY = """
 from pathlib import Path
@@ -63,7 +64,7 @@ def test_the_suite_wide_scan_fails_every_test_that_leaks_the_token(
     shutil.copy(TESTS / "suite_secrets.py", tmp_path / "suite_secrets.py")
     (tmp_path / "test_leaky.py").write_text(LEAKY)
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-rA", str(tmp_path)],
+        [sys.executable, "-m", "pytest", "-q", "-rA", str(tmp_path), *QUIET_PLUGINS],
         cwd=tmp_path,
         check=False,
         capture_output=True,
