@@ -46,6 +46,12 @@ class EmulatorHTTPServer(ThreadingHTTPServer):
         super().__init__(address, Handler)
         self.backend = backend
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that went away mid-answer (e.g. an aborted upload) is normal: stay quiet."""
+        if isinstance(sys.exc_info()[1], ConnectionError | TimeoutError):
+            return
+        super().handle_error(request, client_address)
+
 
 class _RefusalError(Exception):
     """Answer now and close the connection (the body may be unread)."""

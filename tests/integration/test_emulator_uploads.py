@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import socket
+import struct
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -163,3 +164,18 @@ def test_upload_for_an_unknown_database_is_404(emu: Emulator, db: str) -> None:
 def test_get_on_an_upload_url_is_405(emu: Emulator, db: str) -> None:
     url = init(emu, db, b"SELECT 1;")["upload_url"]
     assert PLAIN.get(url).status_code == 405
+
+
+def test_a_client_gone_before_a_refusal_leaves_no_traceback(
+    emu: Emulator, capfd: pytest.CaptureFixture[str]
+) -> None:
+    parts = urlsplit(emu.base_url)
+    assert parts.port is not None
+    head = b"PUT /upload/nosuch.sql?x=1 HTTP/1.1\r\nHost: x\r\nContent-Length: 100000000\r\n\r\n"
+    for _ in range(5):
+        with socket.create_connection((parts.hostname, parts.port), timeout=5) as sock:
+            # an abortive close (RST): the refusal the emulator then writes hits a dead socket
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            sock.sendall(head + b"x" * 100_000)
+    assert PLAIN.get(f"{emu.base_url}/user/tokens/verify").status_code == 401  # still serving
+    assert "Traceback" not in capfd.readouterr().err
