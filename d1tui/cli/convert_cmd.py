@@ -30,9 +30,21 @@ transactions, exact values. It also works with
 """
 
 
+def _output_file(output: Path | None) -> Path | None:
+    """The ``-o`` file, or None for stdout (no ``-o``, or ``-``)."""
+    return None if output is None or str(output) == "-" else output
+
+
+def output_dir(output: Path | None) -> Path | None:
+    """Where to prepare the SQL: beside ``output`` so it can be moved there (None: a temp dir)."""
+    file = _output_file(output)
+    return None if file is None else file.parent
+
+
 def write_output(prepared: PreparedImport, output: Path | None) -> None:
     """Move (or copy) the prepared SQL to ``output``; to stdout when it is None or ``-``."""
-    if output is None or str(output) == "-":
+    output = _output_file(output)
+    if output is None:
         with prepared.path.open("rb") as src:
             shutil.copyfileobj(src, sys.stdout.buffer)
         sys.stdout.flush()
@@ -42,8 +54,9 @@ def write_output(prepared: PreparedImport, output: Path | None) -> None:
         shutil.copyfile(prepared.path, output)
 
 
-def consume(items: Any, out: TextRenderer, where: Path) -> PreparedImport:
-    """Show progress from a prepare generator and return its PreparedImport."""
+def consume(items: Any, where: Path) -> PreparedImport:
+    """Show progress from a prepare generator on stderr and return its PreparedImport."""
+    out = TextRenderer(sys.stderr, sys.stderr, live=sys.stderr.isatty())
     prepared: PreparedImport | None = None
     for item in items:
         if isinstance(item, PrepareProgress):
@@ -58,7 +71,7 @@ def consume(items: Any, out: TextRenderer, where: Path) -> PreparedImport:
 
 def summary(prepared: PreparedImport, output: Path | None) -> str:
     """``✔ Wrote users.sql: 12 statements, 1,000 rows, 1.2 MB (md5 …)``."""
-    name = "stdout" if output is None or str(output) == "-" else str(output)
+    name = str(_output_file(output) or "stdout")
     rows = f", {prepared.total_rows:,} rows" if prepared.rows else ""
     return (
         f"✔ Wrote {name}: {prepared.statements:,} statements{rows}, "
@@ -73,15 +86,18 @@ def run(args: argparse.Namespace) -> int:
     check_readable(args.file)
     options = read_options(args)
     target = Target(table=args.table or default_table(args.file), create=args.create)
-    out = TextRenderer(sys.stderr, sys.stderr, live=sys.stderr.isatty())
-    out_dir = args.output.parent if args.output and str(args.output) != "-" else None
-    prepared = consume(prepare_file(args.file, options, target, out_dir=out_dir), out, args.file)
+    items = prepare_file(args.file, options, target, out_dir=output_dir(args.output))
+    return deliver(consume(items, args.file), args.output)
+
+
+def deliver(prepared: PreparedImport, output: Path | None) -> int:
+    """Write the prepared SQL to ``output``, drop the temporary file and print the summary."""
     try:
-        write_output(prepared, args.output)
+        write_output(prepared, output)
     finally:
         if prepared.temporary:
             prepared.path.unlink(missing_ok=True)
-    print(summary(prepared, args.output), file=sys.stderr)
+    print(summary(prepared, output), file=sys.stderr)
     return 0
 
 

@@ -9,12 +9,11 @@ import dataclasses
 import hashlib
 import os
 import sqlite3
-import sys
 import tempfile
 from pathlib import Path
 from typing import Any
 
-from d1tui.cli.convert_cmd import consume, summary, write_output
+from d1tui.cli.convert_cmd import consume, deliver, output_dir
 from d1tui.cli.import_cmd import import_prepared, table_schema, with_output
 from d1tui.cli.options import UsageError, add_target_options, resolve_database, target_settings
 from d1tui.cli.render import Renderer, TextRenderer
@@ -158,18 +157,11 @@ def run(args: argparse.Namespace) -> int:
         if schema is None:
             raise BadInputError(f"no table {args.table!r} in database {db.name}")
     target = fake_target(schema, max_ids)
-    out = TextRenderer(sys.stderr, sys.stderr, live=sys.stderr.isatty())
-    out_dir = args.output.parent if args.output and str(args.output) != "-" else None
-    prepared = consume(prepare_fake(spec, target, out_dir=out_dir), out, Path(args.table))
+    items = prepare_fake(spec, target, out_dir=output_dir(args.output))
+    prepared = consume(items, Path(args.table))
     if not args.no_create:
         prepared = with_create(prepared, schema)
-    try:
-        write_output(prepared, args.output)
-    finally:
-        if prepared.temporary:
-            prepared.path.unlink(missing_ok=True)
-    print(summary(prepared, args.output), file=sys.stderr)
-    return 0
+    return deliver(prepared, args.output)
 
 
 def import_fake(args: argparse.Namespace, out: Renderer) -> int:
