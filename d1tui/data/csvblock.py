@@ -16,7 +16,7 @@ from pathlib import Path
 
 from d1tui.d1.errors import Location
 from d1tui.data.blockpack import ROW_SEP, FastPathUnsupportedError, StatementPacker
-from d1tui.data.fastcols import SEP, ColumnRenderer, renderers_for
+from d1tui.data.fastcols import SEP, ColumnRenderer, marked_rows, renderers_for
 from d1tui.data.sqlgen import render_row
 
 Coerce = Callable[[str, int, Location | None], object]
@@ -25,7 +25,6 @@ _SENTINEL_BYTES = tuple(bytes([b]) for b in range(9))  # NUL, and the bytes used
 _LINE = b"\x07"  # starts every record but the first while a block is split into fields
 _Q = b"\x01"  # stands for the quote character while quoted spans are rewritten
 _S_DELIM, _S_LF, _S_CR = b"\x02", b"\x03", b"\x04"  # delimiter, LF, CR inside quotes
-_BOUNDARY = b")" + ROW_SEP + b"("
 
 
 class CsvBlock:
@@ -98,8 +97,7 @@ class CsvBlock:
         if first.count(_LINE) != rows - 1:
             return None
         flat[0::width] = first.replace(_LINE, b"").split(SEP)
-        ncols = len(self.select)
-        out: list[bytes] = [_BOUNDARY] * (rows * (ncols + 1) - 1)
+        columns: list[list[bytes]] = []
         for j, (k, renderer) in enumerate(zip(self.select, self.renderers, strict=True)):
             col = flat[k::width]
             if not self.nullable[j] and b"" in col:
@@ -107,10 +105,8 @@ class CsvBlock:
             lits = renderer(col)
             if lits is None:
                 return None
-            out[j :: ncols + 1] = lits
-        out[0], out[-1] = b"(" + out[0], out[-1] + b")"
-        marked = SEP.join(out).replace(SEP + _BOUNDARY + SEP, _BOUNDARY)
-        return marked, rows
+            columns.append(lits)
+        return marked_rows(columns, rows), rows
 
     def _unquote(self, parts: list[bytes]) -> None:
         """Check that quotes open and close whole fields; turn doubled quotes into one.

@@ -13,11 +13,12 @@ from collections.abc import Callable, Sequence
 from itertools import compress
 from operator import itemgetter, not_
 
-from d1tui.data.blockpack import FastPathUnsupportedError
+from d1tui.data.blockpack import ROW_SEP, FastPathUnsupportedError
 from d1tui.data.sqlgen import float_literal
 
 SEP = b"\x06"  # joins values while a column is processed whole; absent from accepted blocks
 _NULL = b"NULL"
+_BOUNDARY = b")" + ROW_SEP + b"("
 _DIGITS = b"0123456789"
 _INT_CHARS = _DIGITS + b"-" + SEP
 _REAL_CHARS = _DIGITS + b".-+eE" + SEP
@@ -84,22 +85,41 @@ def render_real(col: list[bytes]) -> list[bytes] | None:
     empties = col.count(b"")
     values = [v or b"0" for v in col] if empties else col
     try:
-        floats = list(map(float, values))
+        out = float_literals(list(map(float, values)))
+    except ValueError:
+        return None
+    if out is None:
+        return None
+    if empties:
+        for i in compress(range(len(col)), map(not_, col)):
+            out[i] = _NULL
+    return out
+
+
+def float_literals(floats: list[float]) -> list[bytes] | None:
+    """``sqlgen.float_literal`` of every float, computed in bulk; None if one is NaN or infinite."""
+    try:
         ratios = list(map(float.as_integer_ratio, floats))
     except (ValueError, OverflowError):
         return None
     dens = list(map(itemgetter(1), ratios))
     if max(dens) > _MAX_DENOMINATOR:
-        out = [float_literal(f).encode() for f in floats]
-    else:
-        out = list(map(b"(%d.0/%d)".__mod__, ratios))
-        if 1 in dens:
-            for i in compress(range(len(dens)), map((1).__eq__, dens)):
-                out[i] = float_literal(floats[i]).encode()
-    if empties:
-        for i in compress(range(len(col)), map(not_, col)):
-            out[i] = _NULL
+        return [float_literal(f).encode() for f in floats]
+    out = list(map(b"(%d.0/%d)".__mod__, ratios))
+    if 1 in dens:
+        for i in compress(range(len(dens)), map((1).__eq__, dens)):
+            out[i] = float_literal(floats[i]).encode()
     return out
+
+
+def marked_rows(columns: Sequence[list[bytes]], rows: int) -> bytes:
+    """Column literals as ``(a,b),(c,d)`` rows in ``StatementPacker.add_blob``'s marked form."""
+    ncols = len(columns)
+    out: list[bytes] = [_BOUNDARY] * (rows * (ncols + 1) - 1)
+    for j, lits in enumerate(columns):
+        out[j :: ncols + 1] = lits
+    out[0], out[-1] = b"(" + out[0], out[-1] + b")"
+    return SEP.join(out).replace(SEP + _BOUNDARY + SEP, _BOUNDARY)
 
 
 _RENDERERS: dict[str, ColumnRenderer] = {

@@ -22,20 +22,20 @@ import orjson
 
 from d1tui.d1.errors import BadInputError, Location
 from d1tui.data.blockpack import (
+    ROW_SEP,
     ConvertStats,
     FastPathUnsupportedError,
     HashingSink,
     StatementPacker,
 )
 from d1tui.data.blockpool import Pipeline, start_pool, worker_count
+from d1tui.data.fastcols import SEP, float_literals, marked_rows
 from d1tui.data.sqlgen import STATEMENT_LIMIT, float_literal, render_row
 
 BLOCK_SIZE = 1 << 20
-_SEP, _NUL_MARK, _ROW = b"\x06", "\x07", b"\x05"
-_BOUNDARY = b")" + _ROW + b"("
-_RESTORE = bytes.maketrans(_SEP + _ROW, b",,")
+_NUL_MARK = "\x07"
+_RESTORE = bytes.maketrans(SEP + ROW_SEP, b",,")
 _INT64 = (-(2**63), 2**63 - 1)
-_MAX_DENOMINATOR = 2**62
 _EXACT_INT, _FLOAT_INT = 2**53, 2**63
 _NONE = type(None)
 
@@ -65,10 +65,10 @@ def _text(col: list[Any]) -> list[bytes] | None:
         return None
     if b"'" in joined:
         joined = joined.replace(b"'", b"''")
-    joined = b"'" + joined.replace(_SEP, b"'" + _SEP + b"'") + b"'"
+    joined = b"'" + joined.replace(SEP, b"'" + SEP + b"'") + b"'"
     if nones:
         joined = joined.replace(b"'\x07'", b"NULL")
-    return joined.split(_SEP)
+    return joined.split(SEP)
 
 
 def _integer(col: list[Any]) -> list[bytes] | None:
@@ -100,19 +100,9 @@ def _real(col: list[Any]) -> list[bytes] | None:
         if (hi > _EXACT_INT or lo < -_EXACT_INT) and int in set(map(type, values)):
             return None
     floats = [0.5 if v is None else float(v) for v in col] if nones else list(map(float, col))
-    try:
-        ratios = list(map(float.as_integer_ratio, floats))
-    except (ValueError, OverflowError):  # NaN and infinities: the exact function handles them
+    out = float_literals(floats)
+    if out is None:  # NaN and infinities: the exact function handles them
         out = [float_literal(f).encode() for f in floats]
-    else:
-        dens = list(map(itemgetter(1), ratios))
-        if max(dens) > _MAX_DENOMINATOR:
-            out = [float_literal(f).encode() for f in floats]
-        else:
-            out = list(map(b"(%d.0/%d)".__mod__, ratios))
-            if 1 in dens:
-                for i in compress(range(len(dens)), map((1).__eq__, dens)):
-                    out[i] = float_literal(floats[i]).encode()
     if nones:
         for i in _nones(col):
             out[i] = b"NULL"
@@ -166,12 +156,12 @@ class _Blocks:
             objs = orjson.loads(b"[" + block[:-1].replace(b"\n", b",") + b"]")
         except orjson.JSONDecodeError:
             return None
-        rows, ncols = len(objs), len(self.columns)
-        if set(map(type, objs)) != {dict} or set(map(len, objs)) != {ncols}:
+        if set(map(type, objs)) != {dict} or set(map(len, objs)) != {len(self.columns)}:
             return None
-        out: list[bytes] = [_BOUNDARY] * (rows * (ncols + 1) - 1)
-        pairs = zip(self.getters, self.renderers, self.nullable, strict=True)
-        for j, (getter, (kinds, render), nullable) in enumerate(pairs):
+        columns: list[list[bytes]] = []
+        for getter, (kinds, render), nullable in zip(
+            self.getters, self.renderers, self.nullable, strict=True
+        ):
             try:
                 col = list(map(getter, objs))
             except KeyError:
@@ -183,10 +173,8 @@ class _Blocks:
             lits = render(col)
             if lits is None:
                 return None
-            out[j :: ncols + 1] = lits
-        out[0], out[-1] = b"(" + out[0], out[-1] + b")"
-        marked = _SEP.join(out).replace(_SEP + _BOUNDARY + _SEP, _BOUNDARY)
-        return marked, rows
+            columns.append(lits)
+        return marked_rows(columns, len(objs)), len(objs)
 
     def exact(self, block: bytes, packer: StatementPacker, line: int) -> list[bytes]:
         """Convert a block line by line as the exact reader does (``json``, blank lines skipped).
