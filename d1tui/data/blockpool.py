@@ -15,7 +15,12 @@ from collections.abc import Callable
 from multiprocessing.pool import AsyncResult, Pool
 from typing import Any
 
-from d1tui.data.blockpack import FastPathUnsupportedError, HashingSink, StatementPacker
+from d1tui.data.blockpack import (
+    ConvertStats,
+    FastPathUnsupportedError,
+    HashingSink,
+    StatementPacker,
+)
 
 PARALLEL_MIN_BYTES = 16 << 20  # below this, starting worker processes costs more than it saves
 WORKER_TIMEOUT = 300.0  # seconds for one block (~1 MiB); far beyond any real wait
@@ -71,6 +76,27 @@ class Pipeline:
         """Wait for every submitted block."""
         while self.pending:
             self._pop()
+
+    def run(self, feed: Callable[[], int]) -> ConvertStats:
+        """Call ``feed`` (submits every block, returns the bytes read), then finish the output.
+
+        On any error the writer thread is stopped without raising; the workers always are.
+        """
+        try:
+            read_total = feed()
+            self.drain()
+            for stmt in self.packer.close():
+                self.sink.put(stmt)
+            md5 = self.sink.close()
+        except BaseException:
+            self.sink.abort()
+            raise
+        finally:
+            self.close()
+        packer = self.packer
+        return ConvertStats(
+            packer.rows, packer.statements, self.sink.bytes_written, md5, read_total
+        )
 
     def close(self) -> None:
         """Stop the workers, if any."""

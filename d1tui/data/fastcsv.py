@@ -111,8 +111,8 @@ def convert_csv(
         sink=sink,
         pool=pool,
     )
-    try:
-        read_total = _run(
+    return pipeline.run(
+        lambda: _feed(
             path,
             pipeline,
             conv.quote,
@@ -121,15 +121,7 @@ def convert_csv(
             progress=progress,
             cancel=cancel,
         )
-        for stmt in packer.close():
-            sink.put(stmt)
-        md5 = sink.close()
-    except BaseException:
-        sink.abort()
-        raise
-    finally:
-        pipeline.close()
-    return ConvertStats(packer.rows, packer.statements, sink.bytes_written, md5, read_total)
+    )
 
 
 _PROBES: dict[str, tuple[tuple[str, object], ...]] = {
@@ -158,7 +150,7 @@ def _probe(coerce: Coerce, j: int, column_type: str) -> bool:
         return False  # NOT NULL: blocks with an empty value go the exact way, which says so
 
 
-def _run(
+def _feed(
     path: Path,
     pipeline: Pipeline,
     quote: bytes,
@@ -210,5 +202,4 @@ def _run(
             if progress is not None:
                 progress(read_total, packer.rows, packer.statements, sink.bytes_written)
             if not chunk:
-                pipeline.drain()
                 return read_total

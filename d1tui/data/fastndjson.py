@@ -237,41 +237,42 @@ def convert_ndjson(
         sink=sink,
         pool=pool,
     )
+    return pipeline.run(lambda: _feed(path, pipeline, block_size, progress, cancel))
+
+
+def _feed(
+    path: Path,
+    pipeline: Pipeline,
+    block_size: int,
+    progress: ProgressFn | None,
+    cancel: threading.Event | None,
+) -> int:
+    """Read, cut at line ends and submit every block; returns the bytes read."""
+    packer, sink = pipeline.packer, pipeline.sink
     read_total, line, carry, first = 0, 0, b"", True
-    try:
-        with path.open("rb") as f:
-            while True:
-                if cancel is not None and cancel.is_set():
-                    raise InterruptedError("conversion cancelled")
-                chunk = f.read(block_size)
-                read_total += len(chunk)
-                buf = carry + chunk if carry else chunk
-                if first and len(buf) >= 3:
-                    first = False
-                    if buf.startswith(b"\xef\xbb\xbf"):
-                        buf = buf[3:]
-                if chunk:
-                    cut = buf.rfind(b"\n") + 1
-                    block, carry = buf[:cut], buf[cut:]
-                else:
-                    block, carry = (buf + b"\n" if buf and not buf.endswith(b"\n") else buf), b""
-                if block:
-                    pipeline.submit(block, line)
-                    line += block.count(b"\n")
-                if progress is not None:
-                    progress(read_total, packer.rows, packer.statements, sink.bytes_written)
-                if not chunk:
-                    break
-        pipeline.drain()
-        for stmt in packer.close():
-            sink.put(stmt)
-        md5 = sink.close()
-    except BaseException:
-        sink.abort()
-        raise
-    finally:
-        pipeline.close()
-    return ConvertStats(packer.rows, packer.statements, sink.bytes_written, md5, read_total)
+    with path.open("rb") as f:
+        while True:
+            if cancel is not None and cancel.is_set():
+                raise InterruptedError("conversion cancelled")
+            chunk = f.read(block_size)
+            read_total += len(chunk)
+            buf = carry + chunk if carry else chunk
+            if first and len(buf) >= 3:
+                first = False
+                if buf.startswith(b"\xef\xbb\xbf"):
+                    buf = buf[3:]
+            if chunk:
+                cut = buf.rfind(b"\n") + 1
+                block, carry = buf[:cut], buf[cut:]
+            else:
+                block, carry = (buf + b"\n" if buf and not buf.endswith(b"\n") else buf), b""
+            if block:
+                pipeline.submit(block, line)
+                line += block.count(b"\n")
+            if progress is not None:
+                progress(read_total, packer.rows, packer.statements, sink.bytes_written)
+            if not chunk:
+                return read_total
 
 
 def _as_is(value: object, _column: int, _where: Location | None) -> object:
