@@ -36,6 +36,7 @@ __all__ = [
 
 T = TypeVar("T")
 
+# The same as d1.client.DEFAULT_BASE_URL, spelled here so that reading settings loads no httpx.
 DEFAULT_BASE_URL = "https://api.cloudflare.com/client/v4"
 
 # Field → environment variable names, preferred first (the CF_* names are deprecated aliases).

@@ -17,7 +17,7 @@ from typing import Any
 
 import platformdirs
 
-from d1tui.config import MissingSettingError, Settings, Sourced
+from d1tui.config import DEFAULT_BASE_URL, MissingSettingError, Settings, Sourced
 from d1tui.d1.client import D1Client
 from d1tui.d1.errors import NotFoundError
 from d1tui.d1.secret import Secret
@@ -110,5 +110,5 @@ def make_client(settings: Settings) -> D1Client:
     return D1Client(
         settings.account_id.value,
         settings.token.value,
-        base_url=settings.base_url.value or "https://api.cloudflare.com/client/v4",
+        base_url=settings.base_url.value or DEFAULT_BASE_URL,
     )

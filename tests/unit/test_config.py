@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from d1tui.config import DEFAULT_BASE_URL, parse_dotenv, resolve_settings
+from d1tui.d1 import client
 from d1tui.d1.errors import BadInputError
 from d1tui.jsonc import loads as jsonc_loads
 from d1tui.jsonc import strip_jsonc
@@ -18,6 +19,10 @@ ACCT_WRANGLER = "c" * 32
 
 def resolve(tmp: Path, env: dict[str, str] | None = None, **flags: str):
     return resolve_settings(cwd=tmp, env=env or {}, use_profile=False, **flags)
+
+
+def test_the_default_endpoint_is_the_clients() -> None:
+    assert DEFAULT_BASE_URL == client.DEFAULT_BASE_URL
 
 
 def test_nothing_set_gives_defaults(tmp_path: Path) -> None:
