@@ -8,7 +8,6 @@ import argparse
 import dataclasses
 import hashlib
 import os
-import sqlite3
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -37,10 +36,10 @@ rows. Import the result with `d1tui import fake.sql -d <db>` or `wrangler d1 exe
 
 def schema_from_sqlite(path: Path, table: str) -> Any:
     """The columns of ``table`` in an SQLite file (single-column UNIQUE kept) as a TableSchema."""
-    from d1tui.data.schema import Column, TableSchema
+    import sqlite3
 
-    def quoted(name: str) -> str:
-        return '"' + name.replace('"', '""') + '"'
+    from d1tui.data.schema import Column, TableSchema
+    from d1tui.data.sqlgen import quote_identifier as quoted
 
     try:
         con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
