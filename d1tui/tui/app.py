@@ -98,6 +98,7 @@ class D1TuiApp(App[int]):
         source = stack[sources[-1]]
         assert isinstance(source, SourceScreen)
         source.reload_tables()
+        source.reload_files()
 
     def _on_screen(self, kind: type[Screen[Any]], action: str) -> Callable[[], None]:
         def run() -> None:

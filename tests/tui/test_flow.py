@@ -16,7 +16,7 @@ from pilot_steps import (
     wait_until,
 )
 from screen_dump import check_snapshot
-from textual.widgets import DataTable
+from textual.widgets import DataTable, RadioButton
 
 from d1tui.d1.events import ImportSucceeded
 from d1tui.emulator import Emulator
@@ -132,3 +132,28 @@ async def test_a_retried_call_is_logged_and_the_import_goes_on(build_app, emulat
         screen = await start_import(pilot, app)
         assert isinstance(screen.outcome, ImportSucceeded), screen.lines
         assert any("retry init #1" in line for line in screen.lines), screen.lines
+
+
+async def test_keys_switch_the_target_radios_one_at_a_time(build_app) -> None:
+    """^f to fake rows picks the existing table; ^e flips: never both radios on."""
+    app = build_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await verify(pilot, app)
+        await pick_database(pilot, app)
+        screen = app.screen
+        assert isinstance(screen, SourceScreen)
+        await wait_until(pilot, lambda: screen.tables)
+
+        def on() -> list[str]:
+            return [b.id or "" for b in screen.query(RadioButton) if b.value]
+
+        await pilot.press("ctrl+f")
+        await wait_until(pilot, lambda: "target-existing" in on())
+        assert on() == ["mode-fake", "target-existing"]
+        assert "columns of TargetD1Table" in str(screen.query_one("#columns").render())
+        await pilot.press("ctrl+e")
+        await wait_until(pilot, lambda: "target-new" in on())
+        assert on() == ["mode-fake", "target-new"]
+        await pilot.press("ctrl+e")
+        await wait_until(pilot, lambda: "target-existing" in on())
+        assert on() == ["mode-fake", "target-existing"]

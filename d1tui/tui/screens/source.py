@@ -126,6 +126,10 @@ class SourceScreen(FlowScreen):
             self.query_one("#columns", Static).update("loading tables …")
             self.load_tables(self.d1app.client_for(self.session.settings), database.uuid)
 
+    def reload_files(self) -> None:
+        """Read the folder again (files saved since the last visit appear)."""
+        self.query_one("#tree", DataFileTree).reload()
+
     @work(
         thread=True,
         exclusive=True,
@@ -205,18 +209,21 @@ class SourceScreen(FlowScreen):
         self._show_columns()
 
     def press_radio(self, selector: str) -> None:
-        """Turn one radio button on and its siblings off."""
-        button = self.query_one(selector, RadioButton)
-        parent = button.parent
-        if parent is None:
+        """Turn one radio button on; its RadioSet turns the one that was on off."""
+        # Turning siblings off by hand races the RadioSet, which turns a button it sees switched
+        # off back on. And inside a RadioSet.Changed handler the button's own Changed message is
+        # dropped (the set posts ours under prevent), so the set would never hear of it: then
+        # wait for the handler to end. Either way both buttons could end up on.
+        if self._is_prevented(RadioButton.Changed):
+            self.set_timer(0.001, lambda: self.press_radio(selector))
             return
-        for sibling in parent.query(RadioButton):
-            sibling.value = sibling is button
+        self.query_one(selector, RadioButton).value = True
 
     def action_toggle_source(self) -> None:
         """Switch between a file and fake rows."""
         fake = self.query_one("#mode-fake", RadioButton).value
         self.press_radio("#mode-file" if fake else "#mode-fake")
+        self.query_one("#path" if fake else "#fake-rows").focus()
 
     def action_toggle_target(self) -> None:
         """Switch between an existing table and a new one."""
