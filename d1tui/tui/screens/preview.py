@@ -91,12 +91,9 @@ class PreviewScreen(FlowScreen):
     def compose(self) -> ComposeResult:
         """Rows, warnings, SQL, totals."""
         session = self.session
-        choice = session.target_choice
         yield TopBar(f"preview · {session.database_label}", local=session.settings.local)
         with Vertical(id="preview", classes="panel") as panel:
-            if choice is not None:
-                kind = "new table" if choice.create else "existing table"
-                panel.border_title = f'{session.source.label} → "{choice.table}" ({kind})'
+            panel.border_title = self.title_line()
             yield DataTable(id="preview-rows", zebra_stripes=True, header_height=2)
             with Horizontal(id="fake-controls", classes="field"):
                 yield Label("rows", classes="field-label")
@@ -112,6 +109,20 @@ class PreviewScreen(FlowScreen):
                 yield ProgressBar(total=1, id="prepare-bar", show_eta=False)
         yield Footer()
 
+    def title_line(self) -> str:
+        """``people.csv → "people" (new table)``: what goes where."""
+        choice = self.session.target_choice
+        if choice is None:
+            return self.session.source.label
+        kind = "new table" if choice.create else "existing table"
+        return f'{self.session.source.label} → "{choice.table}" ({kind})'
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Regenerate is offered (footer, keys) only for fake rows."""
+        if action == "regenerate":
+            return self.session.source.fake is not None
+        return True
+
     def on_mount(self) -> None:
         """Show the fake-row controls when generating, then start the preview."""
         fake = self.session.source.fake
@@ -126,6 +137,9 @@ class PreviewScreen(FlowScreen):
         self._drop_prepared()
         self.query_one(ErrorPanel).clear()
         self.query_one("#totals", Static).update("reading …")
+        bar = self.query_one("#prepare-bar", ProgressBar)
+        bar.update(total=1, progress=0)
+        bar.display = True
         database = self.session.database
         choice = self.session.target_choice
         if database is None or choice is None:
@@ -241,8 +255,8 @@ class PreviewScreen(FlowScreen):
             f"{plural(prepared.statements, 'statement')} · "
             f"{human_bytes(prepared.size)} · enter to import"
         )
-        bar = self.query_one("#prepare-bar", ProgressBar)
-        bar.update(total=max(prepared.size, 1), progress=max(prepared.size, 1))
+        # A full bar says nothing the ✔ does not, and its room lets the line fit at 80 columns.
+        self.query_one("#prepare-bar", ProgressBar).display = False
 
     def worker_failed(self, name: str, error: BaseException) -> None:
         """A bad file: say where, and that nothing was sent."""
@@ -268,11 +282,7 @@ class PreviewScreen(FlowScreen):
             rows = fake.rows
         seed = fake.seed + 1 if rows == fake.rows else fake.seed
         self.session.source = replace(self.session.source, fake=FakeSpec(rows, seed, fake.locale))
-        self.query_one("#preview").border_title = (
-            f'{self.session.source.label} → "{self.session.target_choice.table}"'
-            if self.session.target_choice
-            else ""
-        )
+        self.query_one("#preview").border_title = self.title_line()
         self.refresh_preview()
 
     @on(Input.Submitted, "#rows-count")
