@@ -35,6 +35,6 @@ def eta(sent: int, total: int, rate: float) -> str:
     return f"{int(left // 60)}:{int(left % 60):02d}"
 
 
-def plural(count: int, noun: str) -> str:
-    """``1 statement``, ``2 statements`` (with thousands separators)."""
-    return f"{count:,} {noun}" + ("" if count == 1 else "s")
+def plural(count: int, noun: str, nouns: str | None = None) -> str:
+    """``1 statement``, ``2 statements`` (with thousands separators); ``nouns`` if not noun+s."""
+    return f"{count:,} " + (noun if count == 1 else nouns or noun + "s")

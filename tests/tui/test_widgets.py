@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from screen_dump import screen_text
@@ -62,6 +63,9 @@ def test_poll_lines_show_status_messages_and_bookmark() -> None:
     first, second = poll_lines(result)
     assert "#4" in first and "active" in first and first.endswith("Starting import...")
     assert "Processed 160 queries." in second and "at 00000001-00000005-00004e2b-c977" in second
+    narrow = poll_lines(replace(result, messages=("x " * 40,)), width=60)
+    assert all(len(line) <= 60 for line in narrow) and narrow[-1].strip().startswith("at 0000")
+    assert " ".join(line[25:] for line in narrow[:-1]).split() == ["x"] * 40
 
 
 def test_summaries() -> None:

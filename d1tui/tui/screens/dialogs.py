@@ -77,7 +77,8 @@ def confirm_cancel(*, quitting: bool = False) -> ConfirmDialog:
     )
     return ConfirmDialog(
         "Cancel the import and quit?" if quitting else "Cancel the import?",
-        f"d1tui stops polling. D1 rolls back an import that is not polled for 15 s; {then}"
+        "d1tui stops polling. D1 rolls back an import that is not polled for 15 s (one that"
+        f" finishes sooner stays, and the counts will say so); {then}"
         "\n\nCancel the import?",
         yes="Cancel import (y)",
         no="Keep going (n)",

@@ -33,7 +33,7 @@ from d1tui.d1.importer import run_import
 from d1tui.d1.prepared import PreparedImport
 from d1tui.tui.messages import ImportEventPosted
 from d1tui.tui.screens.base import FlowScreen
-from d1tui.tui.screens.dialogs import confirm_cancel
+from d1tui.tui.screens.dialogs import ConfirmDialog, confirm_cancel
 from d1tui.tui.units import eta, human_bytes, plural, short_id
 from d1tui.tui.widgets.error_panel import describe_error
 from d1tui.tui.widgets.poll_log import PollLog, retry_line
@@ -59,6 +59,7 @@ class ImportScreen(FlowScreen):
         self.outcome: ImportSucceeded | ImportFailed | None = None
         self.lines: list[str] = []
         self.saved_to: Path | None = None
+        self._cancel_dialog: ConfirmDialog | None = None
 
     def compose(self) -> ComposeResult:
         """Stages, server log, result."""
@@ -80,7 +81,7 @@ class ImportScreen(FlowScreen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Cancel only while running; a new import only after (the footer follows)."""
         if action == "cancel_import":
-            return self.running
+            return self.running and not self.cancel_event.is_set()
         if action == "new_import":
             return not self.running
         return True
@@ -146,7 +147,11 @@ class ImportScreen(FlowScreen):
         stages = self.query_one(StageList)
         match event:
             case StageStarted(stage=stage, detail=detail):
-                stages.set(stage, state=StageState.RUNNING, detail=detail or "…")
+                shown = detail or "…"
+                if stage is Stage.VERIFY and self.cancel_event.is_set():  # the long why is logged
+                    wait = self.d1app.import_options.rollback_wait
+                    shown = f"waiting {wait:.0f} s for D1's rollback, then counting rows"
+                stages.set(stage, state=StageState.RUNNING, detail=shown)
                 self.note(f"{stage.value}: started {detail}")
             case StageFinished(stage=stage, seconds=took, detail=detail):
                 row = stages.rows[stage]
@@ -184,6 +189,7 @@ class ImportScreen(FlowScreen):
                 self.show_poll(event)
             case ImportSucceeded():
                 self.outcome = event
+                self._close_cancel_dialog()
                 lines = success_lines(event, self.session.database_label)
                 self.query_one(Summary).show_lines(lines, ok=True)
                 self.lines += ["result:", *lines]
@@ -191,6 +197,7 @@ class ImportScreen(FlowScreen):
                 self.refresh_bindings()
             case ImportFailed():
                 self.outcome = event
+                self._close_cancel_dialog()
                 stages.fail_running(event.stage)
                 stages.set(event.stage, detail=f"{event.error.title}: {event.error.detail}")
                 lines = failure_lines(event)
@@ -231,8 +238,10 @@ class ImportScreen(FlowScreen):
                 line = "cancelling: no more polls; D1 rolls back, then the row counts are checked"
                 self.query_one(PollLog).write_line(line)
                 self.note(line)
+                self.refresh_bindings()
 
-        self.app.push_screen(confirm_cancel(), answered)
+        self._cancel_dialog = confirm_cancel()
+        self.app.push_screen(self._cancel_dialog, answered)
 
     def action_save_log(self) -> None:
         """Write everything shown to a text file (never the token)."""
@@ -267,7 +276,15 @@ class ImportScreen(FlowScreen):
                 self.cancel_event.set()
                 self.app.exit(0)
 
-        self.app.push_screen(confirm_cancel(quitting=True), answered)
+        self._cancel_dialog = confirm_cancel(quitting=True)
+        self.app.push_screen(self._cancel_dialog, answered)
+
+    def _close_cancel_dialog(self) -> None:
+        """The import ended while "cancel?" was asked: the question is moot, say so."""
+        dialog, self._cancel_dialog = self._cancel_dialog, None
+        if dialog is not None and dialog.is_active:
+            dialog.dismiss(False)
+            self.notify("the import ended before it could be cancelled", title="cancel")
 
     def worker_failed(self, name: str, error: BaseException) -> None:
         """An unexpected error in the worker (the importer itself never raises D1Error)."""

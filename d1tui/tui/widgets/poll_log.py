@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 import time
 
 from textual.widgets import Log
@@ -10,18 +11,31 @@ from d1tui.d1.events import PollResult, Retrying
 from d1tui.tui.units import short_id
 
 
-def poll_lines(result: PollResult) -> list[str]:
-    """Lines for one poll answer: time, status, each message, and the bookmark."""
+def poll_lines(result: PollResult, width: int | None = None) -> list[str]:
+    """Lines for one poll answer: time, status, each message, and the bookmark.
+
+    With ``width``, long messages wrap under their column and the bookmark moves to a line of
+    its own when it would not fit (the log does not wrap, it would cut them off).
+    """
     clock = time.strftime("%H:%M:%S", time.localtime(result.timestamp))
     messages = list(result.messages) or ([result.error] if result.error else [""])
     if result.error and result.error not in messages:
         messages.append(result.error)
+    indent = " " * 24  # as wide as the time, number and status head
     lines = []
     for index, message in enumerate(messages):
-        head = f"{clock}  #{result.number:<3} {result.status:<9}" if index == 0 else " " * 25
-        lines.append(f"{head} {message}".rstrip())
+        head = f"{clock}  #{result.number:<3} {result.status:<9}" if index == 0 else indent
+        parts = [message]
+        if width is not None and width > 44:
+            parts = textwrap.wrap(message, width - 25) or [""]
+        lines.append(f"{head} {parts[0]}".rstrip())
+        lines += [f"{indent} {part}" for part in parts[1:]]
     if result.at_bookmark:
-        lines[-1] += f"   at {short_id(result.at_bookmark, 31)}"
+        suffix = f"   at {short_id(result.at_bookmark, 31)}"
+        if width is not None and len(lines[-1]) + len(suffix) > width:
+            lines.append(f"{indent} {suffix.lstrip()}")
+        else:
+            lines[-1] += suffix
     return lines
 
 
@@ -38,7 +52,7 @@ class PollLog(Log):
     DEFAULT_CSS = "PollLog { overflow-x: hidden; overflow-y: auto; }"
 
     def add_poll(self, result: PollResult) -> list[str]:
-        """Append the lines of one poll answer; returns them (for the saved log)."""
-        lines = poll_lines(result)
-        self.write_lines(lines)
-        return lines
+        """Append one poll answer, wrapped to fit; returns its lines unwrapped (the saved log)."""
+        width = self.scrollable_content_region.width
+        self.write_lines(poll_lines(result, width or None))
+        return poll_lines(result)

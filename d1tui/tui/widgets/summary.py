@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import textwrap
+
 from rich.text import Text
 from textual.widgets import Static
 
 from d1tui.d1.events import DatabaseState, ImportFailed, ImportSucceeded, TableCount
-from d1tui.tui.units import human_bytes
+from d1tui.tui.units import human_bytes, plural
 from d1tui.tui.widgets.error_panel import describe_error
 
 _STATE_WORDS = {
@@ -30,8 +32,9 @@ def count_line(count: TableCount) -> str:
 def success_lines(event: ImportSucceeded, database: str) -> list[str]:
     """The summary of a completed import, as plain lines."""
     lines = [
-        f"✔ {event.num_queries:,} queries in {event.duration_ms / 1000:.2f} s"
-        f" · {event.rows_written:,} rows written · {event.rows_read:,} read"
+        f"✔ {plural(event.num_queries, 'query', 'queries')}"
+        f" in {event.duration_ms / 1000:.2f} s"
+        f" · {plural(event.rows_written, 'row')} written · {event.rows_read:,} read"
         f" · database {human_bytes(event.size_after)}"
     ]
     lines += [count_line(c) for c in event.counts]
@@ -60,20 +63,52 @@ def failure_lines(event: ImportFailed) -> list[str]:
     return lines
 
 
+def hanging_wrap(line: str, width: int) -> list[str]:
+    """``line`` cut to ``width``, its continuation lines indented two more than it is."""
+    if len(line) <= width or width < 20:
+        return [line]
+    lead = " " * (len(line) - len(line.lstrip()))
+    return textwrap.wrap(
+        line.lstrip(),
+        width,
+        initial_indent=lead,
+        subsequent_indent=lead + "  ",
+        break_on_hyphens=False,
+        drop_whitespace=True,
+    ) or [line]
+
+
 class Summary(Static):
     """Hidden while the import runs; then the outcome."""
 
     DEFAULT_CSS = "Summary { display: none; height: auto; } Summary.shown { display: block; }"
 
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._shown: tuple[list[str], bool] | None = None
+
     def show_lines(self, lines: list[str], *, ok: bool) -> None:
         """Show the outcome lines, the first one styled by success or failure."""
-        theme = self.app.theme_variables
-        text = Text()
-        colour = theme.get("success", "green") if ok else theme.get("error", "red")
-        for index, line in enumerate(lines):
-            if index:
-                text.append("\n")
-            text.append(line, style=f"bold {colour}" if index == 0 else "")
-        self.update(text)
+        self._shown = (lines, ok)
         self.add_class("shown")
         self.set_class(not ok, "failed")
+        self._render_lines()
+
+    def on_resize(self) -> None:
+        """Wrap again for the new width."""
+        if self._shown is not None:
+            self._render_lines()
+
+    def _render_lines(self) -> None:
+        assert self._shown is not None
+        lines, ok = self._shown
+        theme = self.app.theme_variables
+        colour = theme.get("success", "green") if ok else theme.get("error", "red")
+        width = self.scrollable_content_region.width or self.app.size.width - 4
+        text = Text()
+        for index, line in enumerate(lines):
+            for part in hanging_wrap(line, width):
+                if text:
+                    text.append("\n")
+                text.append(part, style=f"bold {colour}" if index == 0 else "")
+        self.update(text)
