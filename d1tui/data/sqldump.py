@@ -151,6 +151,12 @@ class _Cleaner:
     def handle(self, st: Statement) -> None:
         """Keep, rewrite, drop or refuse one statement (see the module docstring)."""
         self.report.statements_in += 1
+        if "\x00" in st.text:  # D1 would fail mid-import on it with an internal error
+            raise BadInputError(
+                "a NUL character in this statement",
+                where=Location(self.path, line=st.line, column=st.column),
+                hint="remove it; a value holding NUL can be written as a blob (X'00')",
+            )
         fast = plain_insert(st.text)
         if fast is not None:
             if is_internal(fast[0]):
