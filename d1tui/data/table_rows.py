@@ -37,6 +37,7 @@ FAST_KINDS: frozenset[int | None] = frozenset({INTEGER, REAL, TEXT})
 FAST_NDJSON = True  # ``fastndjson`` refuses objects with unplanned keys: the exact path widens
 _CHECK_EVERY = 512  # rows between cancel checks and progress updates
 _LINED = (Format.CSV, Format.TSV)  # formats whose column names are on line 1
+RESERVED_PREFIXES = ("_cf_", "sqlite_")  # table names D1 refuses to create
 T = TypeVar("T")
 
 
@@ -50,6 +51,12 @@ def write_table_rows(
     stop: threading.Event,
 ) -> tuple[dict[str, int], tuple[str, ...]]:
     """Rows of a CSV/TSV/JSON/NDJSON file into one table, restarting once if types widen."""
+    if target.table.lower().startswith(RESERVED_PREFIXES):
+        raise BadInputError(
+            f"the table name {target.table!r} is reserved: D1 keeps _cf_* and sqlite_* for itself",
+            where=Location(facts.path),
+            hint="pick another table name",
+        )
     stats: tuple[list[str], list[ColumnStats]] | None = None
     for _attempt in range(3):
         with open_rows(facts, options) as source:
