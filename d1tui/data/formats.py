@@ -97,6 +97,19 @@ def _codec_name(codec: str) -> str:
         return codec
 
 
+def _utf16_without_bom(head: bytes) -> tuple[str, str] | None:
+    """UTF-16 text saved without a BOM: a NUL in (nearly) every other byte, on one side only."""
+    sample = head[: min(len(head), 4096) // 2 * 2]
+    if len(sample) < 8:
+        return None
+    even, odd = sample[0::2].count(0) / (len(sample) / 2), sample[1::2].count(0) / (len(sample) / 2)
+    if odd > 0.9 and even < 0.1:
+        return "utf-16-le", "UTF-16 LE (no BOM)"
+    if even > 0.9 and odd < 0.1:
+        return "utf-16-be", "UTF-16 BE (no BOM)"
+    return None
+
+
 def _decode_head(head: bytes, codec: str) -> str:
     """Decode the head, ignoring a character cut at its end; undecodable bytes become U+FFFD."""
     decoder = codecs.getincrementaldecoder(codec)(errors="replace")
@@ -169,7 +182,7 @@ def detect(path: Path, options: ReadOptions = ReadOptions()) -> FileFacts:
     elif bom:
         codec, label = bom
     else:
-        codec, label = "utf-8", "UTF-8"
+        codec, label = _utf16_without_bom(head) or ("utf-8", "UTF-8")
     try:
         text = _decode_head(head, codec)
     except LookupError:
