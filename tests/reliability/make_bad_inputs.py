@@ -146,6 +146,7 @@ def binary_inputs(scratch: Path) -> dict[str, bytes]:
         "utf16be_bom.csv": _utf16("\ufeffid,name\n1,café\n", "utf-16-be"),
         "utf32_bom.csv": _utf16("\ufeffid,name\n1,x\n", "utf-32-le"),
         "utf16_no_bom.csv": _utf16("id,name\n1,a\n", "utf-16-le"),
+        "utf16be_no_bom.csv": _utf16("id,name\n1,café\n", "utf-16-be"),
         "png_named.csv": b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 4,
         "gzip_named.csv": gzip.compress(b"id,name\n1,a\n" * 50, mtime=0),
         "random_bytes.json": bytes((i * 131 + 7) % 256 for i in range(3000)),
