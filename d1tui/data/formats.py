@@ -97,6 +97,30 @@ def _codec_name(codec: str) -> str:
         return codec
 
 
+_BINARY_MAGIC = (
+    (b"\x1f\x8b", "a gzip archive", "decompress it first (gunzip FILE)"),
+    (
+        b"PK\x03\x04",
+        "a zip archive (or an Excel .xlsx workbook)",
+        "unzip it, or save the sheet as CSV",
+    ),
+    (b"\x89PNG", "a PNG image", "pick the data file itself"),
+    (b"%PDF", "a PDF document", "export the table as CSV first"),
+    (b"\xd0\xcf\x11\xe0", "an old Excel/Office file", "save the sheet as CSV"),
+)
+
+
+def _refuse_binary(path: Path, head: bytes) -> None:
+    """BadInputError for a file that is not text at all (an archive, an image, many NULs)."""
+    what, hint = next(((w, h) for magic, w, h in _BINARY_MAGIC if head.startswith(magic)), ("", ""))
+    if not what and head and head.count(0) > len(head) // 10 and not _utf16_without_bom(head):
+        what, hint = "binary data, not text", "check it is the file you meant"
+    if what:
+        raise BadInputError(
+            f"this is {what}, not a text data file", where=Location(path), hint=hint
+        )
+
+
 def _utf16_without_bom(head: bytes) -> tuple[str, str] | None:
     """UTF-16 text saved without a BOM: a NUL in (nearly) every other byte, on one side only."""
     sample = head[: min(len(head), 4096) // 2 * 2]
@@ -175,6 +199,8 @@ def detect(path: Path, options: ReadOptions = ReadOptions()) -> FileFacts:
             raise BadInputError("not an SQLite database file", where=Location(path))
         return FileFacts(path, size, Format.SQLITE, None, None, None, None, "SQLite database")
     bom = _bom(head)
+    if not bom and not options.encoding:
+        _refuse_binary(path, head)
     if options.encoding:
         codec, label = options.encoding, options.encoding
         if bom and bom[0] == "utf-8-sig" and _codec_name(codec) == "utf-8":
