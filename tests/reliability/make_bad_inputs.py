@@ -149,6 +149,8 @@ def binary_inputs(scratch: Path) -> dict[str, bytes]:
         "utf16be_no_bom.csv": _utf16("id,name\n1,café\n", "utf-16-be"),
         "png_named.csv": b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 4,
         "gzip_named.csv": gzip.compress(b"id,name\n1,a\n" * 50, mtime=0),
+        "xlsx_named.csv": b"PK\x03\x04\x14\x00\x06\x00" + b"[Content_Types].xml" + bytes(64),
+        "nul_heavy.tsv": b"id\tname\n" + b"\x00\x01\x02\x00" * 200,
         "random_bytes.json": bytes((i * 131 + 7) % 256 for i in range(3000)),
         "good.sqlite": good,
         "corrupt.sqlite": good[:100] + b"\xde\xad\xbe\xef" * ((len(good) - 100) // 4),
