@@ -7,13 +7,13 @@ from __future__ import annotations
 import argparse
 import shutil
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from d1tui.cli.import_cmd import check_readable, default_table
+from d1tui.cli.import_cmd import check_readable, collect_prepared, default_table
 from d1tui.cli.options import add_reader_options, read_options
 from d1tui.cli.render import TextRenderer, human_bytes
-from d1tui.d1.errors import BadInputError, Location
 from d1tui.d1.events import PrepareProgress
 from d1tui.d1.prepared import PreparedImport
 
@@ -54,19 +54,13 @@ def write_output(prepared: PreparedImport, output: Path | None) -> None:
         shutil.copyfile(prepared.path, output)
 
 
-def consume(items: Any, where: Path) -> PreparedImport:
+def consume(items: Iterable[PrepareProgress | PreparedImport], where: Path) -> PreparedImport:
     """Show progress from a prepare generator on stderr and return its PreparedImport."""
     out = TextRenderer(sys.stderr, sys.stderr, live=sys.stderr.isatty())
-    prepared: PreparedImport | None = None
-    for item in items:
-        if isinstance(item, PrepareProgress):
-            out.event(item)
-        else:
-            prepared = item
-    out.close()
-    if prepared is None:
-        raise BadInputError("nothing to convert", where=Location(where))
-    return prepared
+    try:
+        return collect_prepared(items, out, where, nothing="nothing to convert")
+    finally:
+        out.close()
 
 
 def summary(prepared: PreparedImport, output: Path | None) -> str:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from d1tui.cli.convert_cmd import consume, deliver, output_dir
-from d1tui.cli.import_cmd import import_prepared, table_schema, with_output
+from d1tui.cli.import_cmd import collect_prepared, import_prepared, table_schema, with_output
 from d1tui.cli.options import UsageError, add_target_options, resolve_database, target_settings
 from d1tui.cli.render import Renderer, TextRenderer
 from d1tui.d1.errors import BadInputError, Location
@@ -177,13 +177,7 @@ def import_fake(args: argparse.Namespace, out: Renderer) -> int:
         if schema is None and args.no_create:
             raise BadInputError(f"no table {args.table!r} in database {db.name}")
         target = fake_target(schema or offline_schema(args), max_ids)
-        prepared: PreparedImport | None = None
-        for item in prepare_fake(spec, target):
-            if isinstance(item, PreparedImport):
-                prepared = item
-            else:
-                out.event(item)
-        assert prepared is not None
+        prepared = collect_prepared(prepare_fake(spec, target), out, Path(args.table))
         try:
             return import_prepared(args, out, client, db, prepared)
         finally:

@@ -10,7 +10,7 @@ import queue
 import re
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -84,19 +84,30 @@ def build_target(args: argparse.Namespace, client: Any, db_uuid: str, fmt: Any) 
     return Target(table=table, create=existing is None, existing=existing)
 
 
-def prepare(args: argparse.Namespace, target: Any, options: Any, out: Renderer) -> PreparedImport:
-    """Convert the file to import-ready SQL, showing progress; BadInputError names the place."""
-    from d1tui.data.prepare import prepare_file
-
+def collect_prepared(
+    items: Iterable[PrepareProgress | PreparedImport],
+    out: Renderer,
+    where: Path,
+    *,
+    nothing: str = "nothing to import",
+) -> PreparedImport:
+    """Show a prepare generator's progress on ``out`` and return its PreparedImport."""
     prepared: PreparedImport | None = None
-    for item in prepare_file(args.file, options, target):
+    for item in items:
         if isinstance(item, PrepareProgress):
             out.event(item)
         else:
             prepared = item
     if prepared is None:
-        raise BadInputError("nothing to import", where=Location(args.file))
+        raise BadInputError(nothing, where=Location(where))
     return prepared
+
+
+def prepare(args: argparse.Namespace, target: Any, options: Any, out: Renderer) -> PreparedImport:
+    """Convert the file to import-ready SQL, showing progress; BadInputError names the place."""
+    from d1tui.data.prepare import prepare_file
+
+    return collect_prepared(prepare_file(args.file, options, target), out, args.file)
 
 
 # D1 imports through one R2 PUT: at most 5 GiB minus 5 MiB.
