@@ -25,6 +25,8 @@ from d1tui.data.blockpack import (
 PARALLEL_MIN_BYTES = 16 << 20  # below this, starting worker processes costs more than it saves
 WORKER_TIMEOUT = 300.0  # seconds for one block (~1 MiB); far beyond any real wait
 
+BLOCK_SIZE = 1 << 20  # bytes read at a time; a block is that, cut back to whole records
+ProgressFn = Callable[[int, int, int, int], None]  # bytes_read, rows, statements, bytes_written
 Rendered = tuple[bytes, int] | None  # (marked blob, rows), or None: use the exact path
 Exact = Callable[[bytes, StatementPacker, int], list[bytes]]
 

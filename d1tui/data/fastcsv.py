@@ -17,6 +17,7 @@ blocks, the workers render them, and this process packs, hashes and writes them 
 
 from __future__ import annotations
 
+import codecs
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -28,7 +29,13 @@ from d1tui.data.blockpack import (
     HashingSink,
     StatementPacker,
 )
-from d1tui.data.blockpool import Pipeline, start_pool, worker_count
+from d1tui.data.blockpool import (
+    BLOCK_SIZE,
+    Pipeline,
+    ProgressFn,
+    start_pool,
+    worker_count,
+)
 from d1tui.data.csvblock import (
     Coerce,
     CsvBlock,
@@ -39,11 +46,6 @@ from d1tui.data.csvblock import (
 )
 from d1tui.data.fastcols import renderers_for
 from d1tui.data.sqlgen import STATEMENT_LIMIT
-
-BLOCK_SIZE = 1 << 20
-_BOM = b"\xef\xbb\xbf"
-
-ProgressFn = Callable[[int, int, int, int], None]  # bytes_read, rows, statements, bytes_written
 
 
 def convert_csv(
@@ -166,7 +168,7 @@ def _feed(
     with path.open("rb") as f:
         buf = f.read(block_size)
         read_total = len(buf)
-        if buf.startswith(_BOM):
+        if buf.startswith(codecs.BOM_UTF8):
             buf = buf[3:]
         if has_header:
             while (end := record_end(buf, quote)) < 0:

@@ -10,6 +10,7 @@ path: the caller's ``coerce`` per value and ``sqlgen.render_row``.
 
 from __future__ import annotations
 
+import codecs
 import json
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -28,18 +29,22 @@ from d1tui.data.blockpack import (
     HashingSink,
     StatementPacker,
 )
-from d1tui.data.blockpool import Pipeline, start_pool, worker_count
+from d1tui.data.blockpool import (
+    BLOCK_SIZE,
+    Pipeline,
+    ProgressFn,
+    start_pool,
+    worker_count,
+)
 from d1tui.data.fastcols import SEP, float_literals, marked_rows
 from d1tui.data.sqlgen import STATEMENT_LIMIT, float_literal, render_row
 
-BLOCK_SIZE = 1 << 20
 _NUL_MARK = "\x07"
 _RESTORE = bytes.maketrans(SEP + ROW_SEP, b",,")
 _INT64 = (-(2**63), 2**63 - 1)
 _EXACT_INT, _FLOAT_INT = 2**53, 2**63
 _NONE = type(None)
 
-ProgressFn = Callable[[int, int, int, int], None]
 Coerce = Callable[[object, int, Location | None], object]
 Renderer = Callable[[list[Any]], list[bytes] | None]
 
@@ -259,7 +264,7 @@ def _feed(
             buf = carry + chunk if carry else chunk
             if first and len(buf) >= 3:
                 first = False
-                if buf.startswith(b"\xef\xbb\xbf"):
+                if buf.startswith(codecs.BOM_UTF8):
                     buf = buf[3:]
             if chunk:
                 cut = buf.rfind(b"\n") + 1
