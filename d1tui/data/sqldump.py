@@ -18,7 +18,7 @@ Decisions (d1-api.md §2.7):
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -344,18 +344,6 @@ class _Cleaner:
     def _fail(self, st: Statement, detail: str, line: int | None = None) -> None:
         where = Location(self.path, line=line or st.line, column=None if line else st.column)
         raise BadInputError(detail, where=where)
-
-
-def clean_statements(
-    statements: Iterable[Statement], out: Write, *, path: Path = Path("<sql>")
-) -> DumpReport:
-    """Clean already-split statements (see the module docstring) and write them to ``out``."""
-    report = DumpReport()
-    cleaner = _Cleaner(path, out, report)
-    for st in statements:
-        cleaner.handle(st)
-    _finish_counts(report)
-    return report
 
 
 def clean_dump(
