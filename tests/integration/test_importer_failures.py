@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -207,7 +208,7 @@ def test_deadline_gives_up_and_confirms_the_rollback(tmp_path: Path) -> None:
         emu.create_database("demo")
         seed(emu, "demo", rows=5)
         prepared = write_sql(tmp_path / "slow.sql", rows=400, per_statement=10)
-        options = type(FAST_OPTIONS)(**{**FAST_OPTIONS.__dict__, "deadline": 0.4})
+        options = dataclasses.replace(FAST_OPTIONS, deadline=0.4)
         with make_client(emu) as client:
             end = failed(list(run_import(client, "demo", prepared, options=options)))
             assert isinstance(end.error, ImportTimeoutError)
