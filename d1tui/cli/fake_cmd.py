@@ -5,10 +5,6 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
-import hashlib
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +13,6 @@ from d1tui.cli.import_cmd import collect_prepared, import_prepared, table_schema
 from d1tui.cli.options import UsageError, add_target_options, resolve_database, target_settings
 from d1tui.cli.render import Renderer, TextRenderer
 from d1tui.d1.errors import BadInputError, Location
-from d1tui.d1.prepared import PreparedImport
 
 EPILOG = """\
 examples:
@@ -73,29 +68,6 @@ def schema_from_sqlite(path: Path, table: str) -> Any:
     return TableSchema(table, columns)
 
 
-def with_create(prepared: PreparedImport, schema: Any) -> PreparedImport:
-    """A copy of ``prepared`` that starts with ``CREATE TABLE IF NOT EXISTS`` for ``schema``."""
-    head = (schema.create_sql() + "\n").encode("utf-8")
-    digest = hashlib.md5(head)
-    fd, name = tempfile.mkstemp(prefix=f"fake-{schema.name}-", suffix=".sql")
-    with os.fdopen(fd, "wb") as out, prepared.path.open("rb") as body:
-        out.write(head)
-        while block := body.read(1 << 20):
-            digest.update(block)
-            out.write(block)
-    if prepared.temporary:
-        prepared.path.unlink(missing_ok=True)
-    return dataclasses.replace(
-        prepared,
-        path=Path(name),
-        md5=digest.hexdigest(),
-        size=prepared.size + len(head),
-        statements=prepared.statements + 1,
-        created_tables=(schema.name, *prepared.created_tables),
-        temporary=True,
-    )
-
-
 def live_schema(client: Any, db_uuid: str, table: str) -> tuple[Any, dict[str, int]]:
     """A live table's schema and current max integer key; (None, {}) when it does not exist."""
     for info in client.list_tables(db_uuid):
@@ -122,11 +94,11 @@ def offline_schema(args: argparse.Namespace) -> Any:
     return TableSchema(args.table, TARGET_D1_TABLE.columns)
 
 
-def fake_target(schema: Any, max_ids: dict[str, int]) -> Any:
-    """The data layer's Target for rows of ``schema`` (CREATE is added by ``with_create``)."""
+def fake_target(schema: Any, max_ids: dict[str, int], *, create: bool) -> Any:
+    """The data layer's Target for rows of ``schema``, with CREATE TABLE first when ``create``."""
     from d1tui.data.prepare import Target
 
-    return Target(table=schema.name, create=False, existing=schema, current_max_ids=max_ids)
+    return Target(table=schema.name, create=create, existing=schema, current_max_ids=max_ids)
 
 
 def fake_spec(args: argparse.Namespace) -> Any:
@@ -155,11 +127,9 @@ def run(args: argparse.Namespace) -> int:
             schema, max_ids = live_schema(client, db.uuid, args.table)
         if schema is None:
             raise BadInputError(f"no table {args.table!r} in database {db.name}")
-    target = fake_target(schema, max_ids)
+    target = fake_target(schema, max_ids, create=not args.no_create)
     items = prepare_fake(spec, target, out_dir=output_dir(args.output))
     prepared = consume(items, Path(args.table))
-    if not args.no_create:
-        prepared = with_create(prepared, schema)
     return deliver(prepared, args.output)
 
 
@@ -176,7 +146,9 @@ def import_fake(args: argparse.Namespace, out: Renderer) -> int:
         schema, max_ids = live_schema(client, db.uuid, args.table)
         if schema is None and args.no_create:
             raise BadInputError(f"no table {args.table!r} in database {db.name}")
-        target = fake_target(schema or offline_schema(args), max_ids)
+        # A table that is not there yet is created first (unless --no-create, refused above).
+        create = schema is None
+        target = fake_target(schema or offline_schema(args), max_ids, create=create)
         prepared = collect_prepared(prepare_fake(spec, target), out, Path(args.table))
         try:
             return import_prepared(args, out, client, db, prepared)

@@ -123,12 +123,16 @@ def prepare_fake(
     cancel: threading.Event | None = None,
     out_path: Path | None = None,
 ) -> Iterator[PrepareProgress | PreparedImport]:
-    """Write ``spec.rows`` fake rows for ``target`` (its existing schema or the tutorial table)."""
+    """Write ``spec.rows`` fake rows for ``target`` (its existing schema or the tutorial table).
+
+    ``target.create`` puts ``CREATE TABLE IF NOT EXISTS`` first even when ``target.existing``
+    gives the schema (fake rows for a table described elsewhere, e.g. another SQLite file).
+    """
     schema = target.existing or TableSchema(target.table, TARGET_D1_TABLE.columns)
 
     def work(out: SqlFile, progress: Progress, stop: threading.Event) -> _Result:
         created: tuple[str, ...] = ()
-        if target.create and target.existing is None:
+        if target.create:
             out.statement(schema.create_sql())
             created = (schema.name,)
         report = write_fake_sql(

@@ -93,8 +93,7 @@ def preview_fake(spec: FakeSpec, target: Target, limit: int = 50) -> Preview:
     rows = list(
         fake_rows(schema, n, seed=spec.seed, locale=spec.locale, start_ids=target.current_max_ids)
     )
-    create = target.create and target.existing is None
-    first = _first_sql(schema, schema.names, rows, create=create, key=schema.key_column)
+    first = _first_sql(schema, schema.names, rows, create=target.create, key=schema.key_column)
     return Preview(None, schema, rows, [], None, first)
 
 

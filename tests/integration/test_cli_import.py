@@ -274,6 +274,26 @@ def test_fake_import_into_local_demo_continues_after_the_max_id(
     assert got == [(1, 25)]
 
 
+def test_fake_import_creates_a_table_that_is_not_there_yet(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["fake", "--table", "fresh", "--rows", "7", "--local", "--import", "--yes"]
+    assert main(argv) == 0
+    assert '"fresh": 0 → 7 rows (expected +7) ✔' in capsys.readouterr().out
+    assert rows_in(data_dir, "demo", "SELECT COUNT(*), MIN(id) FROM fresh") == [(7, 1)]
+    # Once it exists, a second run appends after its largest id instead of colliding.
+    assert main(argv) == 0
+    assert rows_in(data_dir, "demo", "SELECT COUNT(DISTINCT id), MAX(id) FROM fresh") == [(14, 14)]
+
+
+def test_fake_import_with_no_create_refuses_a_missing_table(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["fake", "--table", "absent", "--local", "--import", "--yes", "--no-create"]
+    assert main(argv) == 3
+    assert "absent" in capsys.readouterr().err
+
+
 def test_ctrl_c_during_import_cancels_exit_7_and_rolls_back(
     tmp_path: Path,
     data_dir: Path,
