@@ -74,7 +74,7 @@ def _connect(path: Path) -> sqlite3.Connection:
     return conn
 
 
-def _unreadable(path: Path, exc: sqlite3.Error, table: str | None = None) -> BadInputError:
+def _unreadable(path: Path, exc: Exception, table: str | None = None) -> BadInputError:
     where = f" (table {table!r})" if table else ""
     return BadInputError(
         f"the SQLite file cannot be read{where}: {exc}",
@@ -89,7 +89,7 @@ def sqlite_tables(path: Path) -> list[SqliteTable]:
         with _connect(path) as conn:
             tables, _ = _read_tables(conn)
             return tables
-    except sqlite3.Error as exc:
+    except (sqlite3.Error, UnicodeDecodeError) as exc:  # a damaged page may hold bad UTF-8
         raise _unreadable(path, exc) from None
 
 
@@ -187,7 +187,7 @@ def convert_sqlite(
             current = None
             for sql in _extras(conn, names, all_tables=tables is None, report=report):
                 emit(sql)
-    except sqlite3.Error as exc:
+    except (sqlite3.Error, UnicodeDecodeError) as exc:
         raise _unreadable(path, exc, current) from None
     if progress is not None:
         progress(_progress(report))
