@@ -54,9 +54,11 @@ def table(report: Path) -> str:
     failed: Counter[str] = Counter()
     props: dict[str, str] = {}
     seconds = 0.0
+    inputs = 0
     for case in root.iter("testcase"):
         name = (case.get("classname") or "").rsplit(".", 1)[-1] + ".py"
         cases[name] += 1
+        inputs += (case.get("name") or "").startswith(("test_bad_input[", "test_large_bad_input"))
         seconds += float(case.get("time") or 0)
         if case.find("failure") is not None or case.find("error") is not None:
             failed[name] += 1
@@ -66,6 +68,8 @@ def table(report: Path) -> str:
     rows = ["| What | Count | Failures |", "|---|---:|---:|"]
     for file, label in FILES.items():
         rows.append(f"| {label} | {cases[file]} | {failed[file]} |")
+    rows.append(f"| Bad-input files tried (one test each, database compared) | {inputs} | "
+                f"{failed['test_bad_inputs.py']} |")  # fmt: skip
     rows.append(f"| Fuzz examples per run (HTTP requests + reader inputs) | {http + readers} | "
                 f"{failed['test_fuzz.py']} |")  # fmt: skip
     load = {k.removeprefix("load_"): v for k, v in props.items() if k.startswith("load_")}

@@ -160,6 +160,20 @@ def binary_inputs(scratch: Path) -> dict[str, bytes]:
             scratch / "cf.db", lambda c: c.execute("CREATE TABLE _cf_KV (k TEXT)")
         ),
         "with_cf_kv.sqlite": _sqlite_file(scratch / "cfkv.db", _cf_db),
+        "bad_utf8_schema.sqlite": _sqlite_file(
+            scratch / "schema.db", lambda c: c.execute("CREATE TABLE zzzzname (v TEXT)")
+        ).replace(b"zzzzname", b"\x80zzzname"),
+        # SQLite's own error message then holds the bad byte (found by the reader fuzzer).
+        "bad_utf8_index.sqlite": _sqlite_file(
+            scratch / "index.db",
+            lambda c: c.executescript("CREATE TABLE a (t TEXT); CREATE INDEX ix ON a(t);"),
+        ).replace(b"ON a(t)", b"ON a(\x80)"),
+        "latin1_text.sqlite": _sqlite_file(
+            scratch / "latin1.db",
+            lambda c: c.executescript(
+                "CREATE TABLE l (v TEXT); INSERT INTO l VALUES (CAST(X'63616680' AS TEXT));"
+            ),
+        ),
         "sqlite_named.csv": _sqlite_file(
             scratch / "named.db", lambda c: c.execute("CREATE TABLE named AS SELECT 1 AS one")
         ),

@@ -157,6 +157,9 @@ CASES: dict[str, Expect] = {
     "truncated.sqlite": Bad("cannot be read", (), ".recover"),
     "header_only.sqlite": Bad("not a database", (), ".recover"),
     "only_cf_tables.sqlite": Bad("nothing to import", (), "_cf_"),
+    "bad_utf8_schema.sqlite": Bad("cannot be read", (), ".recover"),
+    "bad_utf8_index.sqlite": Bad("cannot be read", (), ".recover"),
+    "latin1_text.sqlite": Bad("cannot be read (table 'l')", (), ".recover"),
     "with_cf_kv.sqlite": Ok("SELECT name FROM pets ORDER BY id", [("Rex",), ("Tom",)]),
 }
 LARGE: dict[str, Expect] = {
