@@ -24,7 +24,7 @@ from d1tui.d1.events import (
     PrepareProgress,
     Stage,
 )
-from d1tui.d1.prepared import PreparedImport
+from d1tui.d1.prepared import PreparedImport, oversize_error
 
 
 def check_readable(path: Path) -> None:
@@ -110,20 +110,11 @@ def prepare(args: argparse.Namespace, target: Any, options: Any, out: Renderer) 
     return collect_prepared(prepare_file(args.file, options, target), out, args.file)
 
 
-# D1 imports through one R2 PUT: at most 5 GiB minus 5 MiB.
-MAX_IMPORT_BYTES = 5 * 1024**3 - 5 * 1024**2
-
-
 def check_size(prepared: PreparedImport, source: Path) -> None:
     """Pre-flight: the SQL fits in one import upload (BadInputError with a plan otherwise)."""
-    if prepared.size > MAX_IMPORT_BYTES:
-        raise BadInputError(
-            f"the SQL for this import is {human_bytes(prepared.size)}; D1 imports at most "
-            f"{human_bytes(MAX_IMPORT_BYTES)} at a time",
-            where=Location(source),
-            hint="import it in parts: an SQLite file table by table (--tables), a CSV or "
-            "NDJSON file split by rows (e.g. `split -l`), each part with its own import",
-        )
+    if (error := oversize_error(prepared)) is not None:
+        error.where = Location(source)
+        raise error
 
 
 def confirm(args: argparse.Namespace) -> bool:

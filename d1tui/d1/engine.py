@@ -36,7 +36,7 @@ from d1tui.d1.events import (
 from d1tui.d1.import_options import ImportOptions
 from d1tui.d1.models import ImportAnswer
 from d1tui.d1.outcome import describe_counts, state_after_failure, state_words
-from d1tui.d1.prepared import PreparedImport
+from d1tui.d1.prepared import PreparedImport, oversize_error
 from d1tui.d1.retry import RetryNotice, RetryPolicy
 from d1tui.d1.verification import Verifier
 
@@ -186,6 +186,8 @@ class Engine:
         md5 = self.prepared.md5
         self.emit(StageStarted(Stage.HASH))
         self.emit(StageFinished(Stage.HASH, 0.0, f"md5 {md5[:16]}…"))
+        if (too_big := oversize_error(self.prepared)) is not None:
+            return self.fail(Stage.INIT, too_big, DatabaseState.NOT_STARTED)
         self.stage = Stage.INIT
         start = time.monotonic()
         self.emit(StageStarted(Stage.INIT, "asking D1 whether it has this file"))

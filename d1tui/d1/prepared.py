@@ -4,6 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Final
+
+from d1tui.d1.errors import BadInputError, Location
+
+# D1 imports through one R2 PUT: at most 5 GiB minus 5 MiB.
+MAX_IMPORT_BYTES: Final = 5 * 1024**3 - 5 * 1024**2
 
 
 @dataclass(frozen=True)
@@ -35,3 +41,18 @@ class PreparedImport:
     def total_rows(self) -> int:
         """Rows inserted over all tables."""
         return sum(self.rows.values())
+
+
+def oversize_error(prepared: PreparedImport) -> BadInputError | None:
+    """The error to report when ``prepared`` is too big for one D1 import, else None."""
+    if prepared.size <= MAX_IMPORT_BYTES:
+        return None
+    gib = 1024**3
+    return BadInputError(
+        f"the SQL for this import is {prepared.size / gib:.3f} GiB ({prepared.size:,} bytes); "
+        f"D1 imports at most {MAX_IMPORT_BYTES / gib:.3f} GiB ({MAX_IMPORT_BYTES:,} bytes) "
+        "at a time",
+        where=Location(Path(prepared.source)) if prepared.source else None,
+        hint="import it in parts: an SQLite file table by table (--tables), a CSV or NDJSON "
+        "file split by rows (e.g. `split -l`), each part with its own import",
+    )

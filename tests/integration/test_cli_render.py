@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from d1tui.cli.import_cmd import MAX_IMPORT_BYTES, check_size
+from d1tui.cli.import_cmd import check_size
 from d1tui.cli.render import JsonRenderer, TextRenderer, count_line, human_bytes
 from d1tui.d1.errors import BadInputError, Location, SQLError
 from d1tui.d1.events import (
@@ -24,7 +24,7 @@ from d1tui.d1.events import (
     TableCount,
     UploadProgress,
 )
-from d1tui.d1.prepared import PreparedImport
+from d1tui.d1.prepared import MAX_IMPORT_BYTES, PreparedImport
 
 BEFORE = "00000001-00000005-00004e2b-c977a6f2726e175274a1c75055c23607"
 AFTER = "00000001-00000006-000050c3-4c9b79f83b33d11cc7eeb237b05be331"
@@ -143,5 +143,7 @@ def test_sql_over_the_import_limit_is_refused_before_anything_is_sent(tmp_path: 
     huge = PreparedImport(tmp_path / "x.sql", "0" * 32, MAX_IMPORT_BYTES + 1, 1, source="x.csv")
     with pytest.raises(BadInputError) as info:
         check_size(huge, Path("x.csv"))
-    assert "5.4 GB" in info.value.detail and "--tables" in info.value.hint
+    assert f"({MAX_IMPORT_BYTES + 1:,} bytes)" in info.value.detail
+    assert "at most 4.995 GiB" in info.value.detail and "--tables" in info.value.hint
+    assert info.value.where is not None and info.value.where.path == Path("x.csv")
     check_size(PreparedImport(tmp_path / "y.sql", "0" * 32, MAX_IMPORT_BYTES, 1), Path("y"))

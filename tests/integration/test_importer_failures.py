@@ -22,6 +22,7 @@ from test_client_helpers import (
 from d1tui.d1.client import D1Client
 from d1tui.d1.errors import (
     AuthError,
+    BadInputError,
     ImportBusyError,
     ImportCancelledError,
     ImportFailedError,
@@ -41,6 +42,7 @@ from d1tui.d1.events import (
     UploadProgress,
 )
 from d1tui.d1.importer import run_import
+from d1tui.d1.prepared import MAX_IMPORT_BYTES
 from d1tui.d1.upload import NO_ETAG, NOT_UPLOADED, WRONG_CONTENTS
 from d1tui.emulator import Emulator
 
@@ -104,6 +106,22 @@ def test_sql_error_mid_file_leaves_the_database_unchanged_in_every_failure_shape
             assert_untouched(emu, client)
     finally:
         emu.stop()
+
+
+def test_a_file_over_the_import_size_limit_is_refused_before_anything_is_sent(
+    emu: Emulator, client: D1Client, tmp_path: Path
+) -> None:
+    real = write_sql(tmp_path / "big.sql", rows=10)
+    # The size is what the engine checks; the bytes on disk need not be 5 GiB for that.
+    huge = dataclasses.replace(real, size=MAX_IMPORT_BYTES + 1)
+    requests_before = len(emu.requests)
+    end = failed(list(run_import(client, "demo", huge, options=FAST_OPTIONS)))
+    assert isinstance(end.error, BadInputError)
+    assert "D1 imports at most 4.995 GiB" in end.error.detail
+    assert "split" in end.error.hint
+    assert end.database is DatabaseState.NOT_STARTED
+    assert [op for _method, op, _path in emu.requests[requests_before:]] == []
+    assert_untouched(emu, client)
 
 
 def test_wrong_etag_fails_the_upload_without_touching_the_database(
