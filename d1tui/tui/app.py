@@ -2,26 +2,40 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable
+from contextlib import ExitStack
+from dataclasses import replace
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
+from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
+from textual.worker import Worker, WorkerState
 
 from d1tui.config import Settings
-from d1tui.d1.client import D1Client
-from d1tui.d1.events import ImportFailed, ImportSucceeded
-from d1tui.d1.importer import ImportOptions
-from d1tui.local import make_client
+from d1tui.tui.local_start import LocalStart
 from d1tui.tui.screens.credentials import CredentialsScreen
-from d1tui.tui.screens.importing import ImportScreen
-from d1tui.tui.screens.preview import PreviewScreen
-from d1tui.tui.screens.source import SourceScreen
 from d1tui.tui.session import Session
 
-ClientFactory = Callable[[Settings], D1Client]
+if TYPE_CHECKING:
+    from d1tui.d1.client import D1Client
+    from d1tui.d1.events import ImportFailed, ImportSucceeded
+    from d1tui.d1.importer import ImportOptions
+
+    ClientFactory = Callable[[Settings], D1Client]
+
+# The later steps (and httpx, pygments, the data layer) load after the first paint: see preload.
+# ruff: noqa: PLC0415
+
+
+def default_client(settings: Settings) -> D1Client:
+    """The real client for ``settings``."""
+    from d1tui.local import make_client
+
+    return make_client(settings)
 
 
 class D1TuiApp(App[int]):
@@ -35,12 +49,13 @@ class D1TuiApp(App[int]):
     def __init__(
         self,
         settings: Settings,
-        client_factory: ClientFactory = make_client,
+        client_factory: ClientFactory = default_client,
         *,
         local_emulator: Any = None,
         start_dir: Path | None = None,
         log_dir: Path | None = None,
         import_options: ImportOptions | None = None,
+        local_start: LocalStart | None = None,
     ) -> None:
         super().__init__()
         self.session = Session(settings)
@@ -48,19 +63,84 @@ class D1TuiApp(App[int]):
         self.local_emulator = local_emulator
         self.start_dir = start_dir or Path.cwd()
         self.log_dir = log_dir or Path.cwd()
-        self.import_options = import_options or ImportOptions()
+        self._import_options = import_options
         self.last_outcome: ImportSucceeded | ImportFailed | None = None
         self._client: D1Client | None = None
         self._client_key: tuple[object, ...] | None = None
+        self.local_start = local_start
+        self._local_stack = ExitStack()
+        self._local_lock = threading.Lock()
+        self._local_closed = False
+
+    @property
+    def import_options(self) -> ImportOptions:
+        """How imports run (the importer's defaults unless the app was given others)."""
+        if self._import_options is None:
+            from d1tui.d1.importer import ImportOptions
+
+            self._import_options = ImportOptions()
+        return self._import_options
+
+    def on_ready(self) -> None:
+        """After the first paint: start the local emulator, load the later steps' modules."""
+        if self.local_start is not None:
+            self.start_local(self.local_start)
+        self.preload()
+
+    @work(thread=True, exit_on_error=False, name="preload", description="load the later steps")
+    def preload(self) -> None:
+        """Import the other screens (and what they need) so that moving on is quick."""
+        import d1tui.tui.screens.importing
+        import d1tui.tui.screens.preview
+        import d1tui.tui.screens.source  # noqa: F401
+
+    @property
+    def starting_local(self) -> bool:
+        """True while the local emulator is being started (after the first paint)."""
+        return self.local_start is not None
 
     def on_mount(self) -> None:
         """Start on the credentials screen."""
         self.push_screen(CredentialsScreen())
 
+    @work(thread=True, exit_on_error=False, name="local", description="start the emulator")
+    def start_local(self, start: LocalStart) -> tuple[Any, Settings]:
+        """Enter the emulator's context (kept open until the app ends)."""
+        with self._local_lock:
+            started = self._local_stack.enter_context(start())
+            if self._local_closed:  # the app ended while the emulator started: stop it now
+                self._local_stack.close()
+            return started
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """The local emulator is up (or could not start)."""
+        if event.worker.name != "local" or event.state not in (
+            WorkerState.SUCCESS,
+            WorkerState.ERROR,
+        ):
+            return
+        self.local_start = None
+        screen = next((s for s in self.screen_stack if isinstance(s, CredentialsScreen)), None)
+        if event.state is WorkerState.ERROR:
+            message = f"the local emulator did not start: {event.worker.error}"
+            self.notify(message, severity="error", timeout=30)
+            return
+        emu, settings = cast("tuple[Any, Settings]", event.worker.result)
+        wanted = self.session.settings.database
+        if wanted.source != settings.database.source:  # a --database flag
+            settings = replace(settings, database=wanted)
+        self.local_emulator = emu
+        self.session.settings = settings
+        if isinstance(screen, CredentialsScreen):
+            screen.fill_settings(settings)
+
     def on_unmount(self) -> None:
-        """Close the HTTP client."""
+        """Close the HTTP client, then stop a local emulator started here."""
         if self._client is not None:
             self._client.close()
+        with self._local_lock:
+            self._local_closed = True
+            self._local_stack.close()
 
     def client_for(self, settings: Settings) -> D1Client:
         """The client for these settings (a new one when account, token or URL changed)."""
@@ -75,18 +155,26 @@ class D1TuiApp(App[int]):
 
     def show_source(self) -> None:
         """Step 2: what and where."""
+        from d1tui.tui.screens.source import SourceScreen
+
         self.push_screen(SourceScreen())
 
     def show_preview(self) -> None:
         """Step 3: what will be sent."""
+        from d1tui.tui.screens.preview import PreviewScreen
+
         self.push_screen(PreviewScreen())
 
     def show_import(self) -> None:
         """Step 4: the live panel."""
+        from d1tui.tui.screens.importing import ImportScreen
+
         self.push_screen(ImportScreen())
 
     def new_import(self) -> None:
         """Back to the source screen, with fresh table counts."""
+        from d1tui.tui.screens.source import SourceScreen
+
         self.session.prepared = None
         stack = self.screen_stack
         sources = [i for i, s in enumerate(stack) if isinstance(s, SourceScreen)]
@@ -111,6 +199,9 @@ class D1TuiApp(App[int]):
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         """The palette: the flow's main actions next to Textual's own (theme, keys, quit)."""
+        from d1tui.tui.screens.importing import ImportScreen
+        from d1tui.tui.screens.preview import PreviewScreen
+
         yield from super().get_system_commands(screen)
         if isinstance(screen, CredentialsScreen):
             yield SystemCommand(
@@ -132,7 +223,7 @@ class D1TuiApp(App[int]):
 
 def make_app(
     settings: Settings,
-    client_factory: ClientFactory = make_client,
+    client_factory: ClientFactory = default_client,
     *,
     local_emulator: Any = None,
     **options: Any,
@@ -143,7 +234,7 @@ def make_app(
 
 def run_app(
     settings: Settings,
-    client_factory: ClientFactory = make_client,
+    client_factory: ClientFactory = default_client,
     *,
     local_emulator: Any = None,
     **options: Any,

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from dataclasses import replace
 
+import httpx
 import keyring
 import keyring.backend
+import pytest
 from pilot_steps import wait_until
 from textual.widgets import Checkbox, Input
 
-from d1tui.local import local_settings
+from d1tui.local import local_emulator, local_settings
+from d1tui.tui.app import make_app
+from d1tui.tui.local_start import pending_settings
 from d1tui.tui.screens.credentials import CredentialsScreen
 from d1tui.tui.screens.source import SourceScreen
 from d1tui.tui.widgets.database_picker import DatabasePicker
@@ -107,3 +113,59 @@ async def test_remember_keeps_the_token_in_the_keyring_only(
     for path in config.rglob("*"):
         assert emulator.token not in path.read_text(encoding="utf-8")
     assert emulator.account_id in (config / "profile.json").read_text(encoding="utf-8")
+
+
+async def test_local_emulator_starts_after_the_first_paint(tmp_path) -> None:
+    """run_local_app's way: the screen is up before the emulator, then filled in and usable."""
+
+    started = []
+
+    def start():
+        started.append(True)
+        return local_emulator(tmp_path / "emu", hold_seconds=0.05)
+
+    app = make_app(pending_settings(), local_start=start, start_dir=tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, CredentialsScreen)
+        await wait_until(pilot, lambda: not app.starting_local, timeout=10)
+        assert started and app.local_emulator is not None
+        assert screen.query_one("#account", Input).value == app.local_emulator.account_id
+        assert screen.query_one("#token", Input).value == app.local_emulator.token
+        await pilot.press("ctrl+v")
+        await wait_until(pilot, lambda: screen.verified is not None, timeout=10)
+        assert [d.name for d in screen.query_one(DatabasePicker).databases] == ["demo"]
+    emu = app.local_emulator
+    # The emulator stopped with the app: its port no longer answers.
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(emu.base_url + "/accounts", timeout=2)
+
+
+async def test_quitting_while_the_emulator_starts_stops_it(tmp_path) -> None:
+    """An app that ends before the emulator is up still stops it (the process could hang)."""
+
+    release = threading.Event()
+    emulators = []
+
+    class Slow:
+        def __enter__(self):
+            release.wait(10)
+            self.inner = local_emulator(tmp_path / "emu", hold_seconds=0.05)
+            emu, settings = self.inner.__enter__()
+            emulators.append(emu)
+            return emu, settings
+
+        def __exit__(self, *exc):
+            return self.inner.__exit__(*exc)
+
+    app = make_app(pending_settings(), local_start=Slow, start_dir=tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause(0.2)
+        assert app.starting_local
+        threading.Timer(0.3, release.set).start()
+    for _ in range(100):
+        if emulators:
+            break
+        await asyncio.sleep(0.05)
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(emulators[0].base_url + "/accounts", timeout=2)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual import on, work
@@ -13,13 +13,15 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Checkbox, Footer, Input, Label, Static
 
 from d1tui.config import Settings, Sourced
-from d1tui.d1.client import D1Client, DatabaseInfo, TokenStatus
 from d1tui.d1.secret import Secret
 from d1tui.profile import save_profile
 from d1tui.tui.screens.base import FlowScreen
 from d1tui.tui.widgets.database_picker import DatabasePicker
 from d1tui.tui.widgets.error_panel import ErrorPanel
 from d1tui.tui.widgets.top_bar import TopBar
+
+if TYPE_CHECKING:
+    from d1tui.d1.client import D1Client, DatabaseInfo, TokenStatus
 
 TYPED = "typed here"
 
@@ -96,8 +98,23 @@ class CredentialsScreen(FlowScreen):
             return f"{database.value} {_from(database.source)} · verify to list databases"
         return "verify to list the account's databases"
 
+    def fill_settings(self, settings: Settings) -> None:
+        """The local emulator is up: show its account and token, ready to verify."""
+        self.query_one("#account", Input).value = settings.account_id.value or ""
+        token = settings.token.value
+        self.query_one("#token", Input).value = token.reveal() if token else ""
+        for field_id, sourced in (("account", settings.account_id), ("token", settings.token)):
+            self.query_one(f"#{field_id}-source", Static).update(_from(sourced.source))
+        self.query_one("#database-source", Static).update(self._database_hint())
+        self.query_one("#verify-status", Static).update("not verified yet · ^v verify · ^r reveal")
+        self.on_mount()
+
     def on_mount(self) -> None:
         """Start in the first empty field, or on Verify when everything is filled."""
+        if self.d1app.starting_local:
+            self.query_one("#verify-status", Static).update("starting the local emulator …")
+            self.query_one("#verify", Button).focus()
+            return
         for field_id in ("account", "token"):
             if not self.query_one(f"#{field_id}", Input).value:
                 self.query_one(f"#{field_id}", Input).focus()
@@ -124,6 +141,9 @@ class CredentialsScreen(FlowScreen):
     @on(Button.Pressed, "#verify")
     def action_verify(self) -> None:
         """Check the token and list the databases (in a worker)."""
+        if self.d1app.starting_local:
+            self.notify("the local emulator is still starting: a moment")
+            return
         settings = self.settings_from_fields()
         self.session.settings = settings
         for field_id, sourced in (("account", settings.account_id), ("token", settings.token)):

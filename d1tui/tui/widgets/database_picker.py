@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import on
 from textual.app import ComposeResult
@@ -11,8 +11,10 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Input
 
-from d1tui.d1.client import DatabaseInfo
 from d1tui.tui.units import human_bytes, plural
+
+if TYPE_CHECKING:
+    from d1tui.d1.client import DatabaseInfo
 
 
 class DatabasePicker(Vertical):
