@@ -263,7 +263,14 @@ def decoded_lines(path: Path, raw: BinaryIO, piece: int | None = None) -> Iterat
             column += len(text)
         if text:
             yield text
-    tail = decoder.decode(b"", final=True) if offset else ""
+    try:
+        tail = decoder.decode(b"", final=True) if offset else ""
+    except UnicodeDecodeError as exc:  # the file ends inside a multi-byte character
+        at = offset - len(exc.object) + exc.start
+        raise BadInputError(
+            "the file ends in the middle of a UTF-8 character (is it cut short?)",
+            where=Location(path, line=lineno, column=column + 1, byte_offset=at),
+        ) from None
     if tail:
         yield tail
 
