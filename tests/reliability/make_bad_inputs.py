@@ -93,6 +93,9 @@ TEXT: dict[str, bytes] = {
     "unterminated_comment.sql": (
         b"CREATE TABLE uc (v TEXT);\n/* never closed\nINSERT INTO uc VALUES (1);\n"
     ),
+    "cut_mid_character.sql": b"CREATE TABLE x (v TEXT);\nINSERT INTO x VALUES ('caf\xc3",
+    "cut_mid_character.csv": b"id,name\n1,caf\xc3",
+    "cut_mid_character.ndjson": b'{"id": 1, "name": "caf\xc3',
     "comments_only.sql": b"-- nothing here\n/* still nothing */\n",
     "syntax_error.sql": (
         b"CREATE TABLE se (id INTEGER);\nINSERT INTO se VALUES (1);\nINSRT INTO se VALUES (2);\n"

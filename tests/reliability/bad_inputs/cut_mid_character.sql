@@ -1,0 +1,2 @@
+CREATE TABLE x (v TEXT);
+INSERT INTO x VALUES ('caf√
