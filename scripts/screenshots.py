@@ -1,7 +1,10 @@
-"""Drive the real app with Pilot against the local emulator and write screenshots/*.svg.
+"""Drive the real app with Pilot against the local emulator and write screenshots/*.svg and .png.
 
 Run: ``python scripts/screenshots.py [--out screenshots]``. Each screen of the flow is saved at
-100×30, plus a finished and a failed import. The steps are the ones the TUI tests take.
+100×30, plus a finished, a failed and a cancelled import. The steps are the ones the TUI tests
+take. PNGs come from ``scripts/svg2png.sh`` (headless Chromium, which
+``scripts/install-screenshot-deps.sh`` installs with the Fira Code, Noto emoji and Noto CJK fonts);
+without Chromium only SVGs are written, and the script says so.
 """
 
 from __future__ import annotations
@@ -9,6 +12,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import shutil
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -30,15 +35,32 @@ ACCOUNT = "0123456789abcdef0123456789abcdef"
 OPTIONS = ImportOptions(progress_interval=0.05, rollback_wait=3.0, max_poll_gap=0.5)
 
 
+# One locale per row in turn, so the first rows on screen show Latin, Cyrillic and CJK text.
+LOCALES = ("en_US", "ja_JP", "fr_FR", "ru_RU", "zh_CN", "de_DE")
+
+
 def write_customers(path: Path, rows: int = 1200) -> None:
-    """A realistic CSV: quotes, accents, leading-zero zip codes (seeded, so always the same)."""
-    fake = Faker(["en_US", "fr_FR", "de_DE"])  # Latin scripts: fonts for CJK vary by machine
+    """A realistic CSV: quotes, accents, non-Latin names, leading-zero zip codes (seeded)."""
+    fake = Faker(list(LOCALES))
     Faker.seed(42)
     lines = ["id,name,email,signup_date,zip"]
     for index in range(1, rows + 1):
-        name = fake.name().replace('"', "")
+        name = fake[LOCALES[(index - 1) % len(LOCALES)]].name().replace('"', "")
         lines.append(f'{index},"{name}",{fake.email()},{fake.date()},{index * 37 % 100000:05d}')
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def to_png(svgs: list[Path]) -> list[Path]:
+    """PNG copies through headless Chromium, or none (and why) when it is not installed."""
+    if shutil.which("chromium") is None:
+        print("chromium not found: SVG only (scripts/install-screenshot-deps.sh installs it)")
+        return []
+    pngs = []
+    for svg in svgs:
+        png = svg.with_suffix(".png")
+        subprocess.run(["bash", str(ROOT / "scripts" / "svg2png.sh"), svg, png], check=True)
+        pngs.append(png)
+    return pngs
 
 
 async def run(out: Path) -> list[Path]:
@@ -97,6 +119,34 @@ async def run(out: Path) -> list[Path]:
             await steps.to_preview(pilot, app)
             await steps.start_import(pilot, app)
             shot(app, "5-import-failed")
+
+    # A slow ingest that forgets an import not polled for 1 s, so a cancel really rolls back.
+    slow = {"statements_per_step": 1, "step_seconds": 0.5, "no_poll_timeout": 1.0}
+    with Emulator(
+        work / "emulator-slow", token="local-demo-token", account_id=ACCOUNT, **slow
+    ) as emu:
+        with make_client(local_settings(emu)) as client:
+            ensure_demo_database(client)
+        app = make_app(
+            local_settings(emu),
+            local_emulator=emu,
+            start_dir=Path("data"),
+            log_dir=work,
+            import_options=ImportOptions(progress_interval=0.05, rollback_wait=1.5),
+        )
+        async with app.run_test(size=SIZE) as pilot:
+            await steps.verify(pilot, app)
+            await steps.pick_database(pilot, app)
+            await steps.choose_fake(pilot, app, rows=30_000, seed=7, table="TargetD1Table")
+            await steps.to_preview(pilot, app)
+            screen = await steps.start_import(pilot, app, wait=False)
+            await steps.wait_until(pilot, lambda: any("#2" in line for line in screen.lines))
+            await pilot.press("c")
+            await pilot.pause(0.3)
+            await pilot.press("y")
+            await steps.wait_until(pilot, lambda: not screen.running, timeout=30)
+            await pilot.pause()
+            shot(app, "6-import-cancelled")
     return saved
 
 
@@ -107,7 +157,8 @@ def main() -> int:
     args = parser.parse_args()
     out = args.out.resolve()
     out.mkdir(parents=True, exist_ok=True)
-    for path in asyncio.run(run(out)):
+    svgs = asyncio.run(run(out))
+    for path in svgs + to_png(svgs):
         print(path)
     return 0
 
