@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import html
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -19,6 +21,7 @@ import tempfile
 from pathlib import Path
 
 from faker import Faker
+from rich.cells import cell_len
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests" / "tui"))
@@ -50,6 +53,26 @@ def write_customers(path: Path, rows: int = 1200) -> None:
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
+TEXT_RUN = re.compile(r'(<text [^>]*?textLength=")([0-9.]+)("[^>]*>)([^<]*)(</text>)')
+
+
+def fix_wide_text(svg: str) -> str:
+    """Give each text run the width of its cells, not of its characters.
+
+    Rich sizes a run's ``textLength`` by ``len(text)``, so a run holding CJK (two cells a
+    character) is squeezed into half its room and leaves a gap after it when rendered.
+    """
+
+    def widen(match: re.Match[str]) -> str:
+        text = html.unescape(match[4])
+        if not text or cell_len(text) == len(text):
+            return match[0]
+        length = float(match[2]) / len(text) * cell_len(text)
+        return f"{match[1]}{length:g}{match[3]}{match[4]}{match[5]}"
+
+    return TEXT_RUN.sub(widen, svg)
+
+
 def to_png(svgs: list[Path]) -> list[Path]:
     """PNG copies through headless Chromium, or none (and why) when it is not installed."""
     if shutil.which("chromium") is None:
@@ -77,7 +100,8 @@ async def run(out: Path) -> list[Path]:
 
     def shot(app: D1TuiApp, name: str) -> None:
         path = out / f"{name}.svg"
-        path.write_text(app.export_screenshot(title=f"d1tui · {name}"), encoding="utf-8")
+        svg = fix_wide_text(app.export_screenshot(title=f"d1tui · {name}"))
+        path.write_text(svg, encoding="utf-8")
         saved.append(path)
 
     with Emulator(
