@@ -41,7 +41,7 @@ def default_client(settings: Settings) -> D1Client:
 class D1TuiApp(App[int]):
     """Credentials → source and target → preview → import, on a stack of screens."""
 
-    CSS_PATH = "app.tcss"
+    CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute: subclasses live elsewhere
     TITLE = "d1tui"
     SUB_TITLE = "Cloudflare D1 import"
     BINDINGS: ClassVar[list[BindingType]] = [Binding("ctrl+q", "quit", "quit", priority=True)]
@@ -84,8 +84,9 @@ class D1TuiApp(App[int]):
     def on_ready(self) -> None:
         """After the first paint: start the local emulator, load the later steps' modules."""
         if self.local_start is not None:
-            self.start_local(self.local_start)
-        self.preload()
+            self.start_local(self.local_start)  # then preload: both at once slow each other
+        else:
+            self.preload()
 
     @work(thread=True, exit_on_error=False, name="preload", description="load the later steps")
     def preload(self) -> None:
@@ -120,6 +121,7 @@ class D1TuiApp(App[int]):
         ):
             return
         self.local_start = None
+        self.preload()
         screen = next((s for s in self.screen_stack if isinstance(s, CredentialsScreen)), None)
         if event.state is WorkerState.ERROR:
             message = f"the local emulator did not start: {event.worker.error}"
