@@ -38,7 +38,7 @@ HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results" / "tui.md"
 
 # Each child prints the seconds from its launch (argv[1], the parent's time.time()) to the
-# moment its first screen has been painted (or, for "ready", the emulator's values are filled).
+# moment its first screen is up (Textual's Ready; for "ready", the emulator's values are filled).
 BARE = """
 import sys, time
 from textual.app import App
@@ -56,32 +56,33 @@ D1TUI_BEFORE = """
 import sys, time
 from pathlib import Path
 from d1tui.local import local_emulator
-from d1tui.tui.app import make_app
+from d1tui.tui.app import D1TuiApp
+class Timed(D1TuiApp):
+    def on_ready(self):
+        print(time.time() - float(sys.argv[1])); self.exit()
 with local_emulator(Path(sys.argv[2])) as (emu, settings):
-    app = make_app(settings, local_emulator=emu)
-    def painted():
-        print(time.time() - float(sys.argv[1])); app.exit()
-    app.call_after_refresh(lambda: app.call_after_refresh(painted))
-    app.run(headless=True)
+    Timed(settings, local_emulator=emu).run(headless=True)
 """
 
 # run_local_app: the app paints first; the emulator starts in a worker behind it.
 D1TUI_AFTER = """
 import sys, time
 from pathlib import Path
-from d1tui.tui.app import make_app
+from d1tui.tui.app import D1TuiApp
 from d1tui.tui.local_start import pending_settings
 def start():
     from d1tui.local import local_emulator
     return local_emulator(Path(sys.argv[2]))
-app = make_app(pending_settings(), local_start=start)
 READY = sys.argv[3] == "ready"
-def check():
-    if READY and app.starting_local:
-        app.set_timer(0.005, check); return
-    print(time.time() - float(sys.argv[1])); app.exit()
-app.call_after_refresh(lambda: app.call_after_refresh(check))
-app.run(headless=True)
+class Timed(D1TuiApp):
+    def on_ready(self):
+        super().on_ready()
+        self.check()
+    def check(self):
+        if READY and self.starting_local:
+            self.set_timer(0.005, self.check); return
+        print(time.time() - float(sys.argv[1])); self.exit()
+Timed(pending_settings(), local_start=start).run(headless=True)
 """
 
 
