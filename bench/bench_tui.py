@@ -74,14 +74,16 @@ def start():
     from d1tui.local import local_emulator
     return local_emulator(Path(sys.argv[2]))
 READY = sys.argv[3] == "ready"
-class Timed(D1TuiApp):
+class Timed(D1TuiApp):  # Textual also runs D1TuiApp's own handlers (it walks the MRO)
+    done = False
     def on_ready(self):
-        super().on_ready()
+        self.check()
+    def on_worker_state_changed(self, event):
         self.check()
     def check(self):
-        if READY and self.starting_local:
-            self.set_timer(0.005, self.check); return
-        print(time.time() - float(sys.argv[1])); self.exit()
+        if not (READY and self.starting_local) and not self.done:
+            self.done = True
+            print(time.time() - float(sys.argv[1])); self.exit()
 Timed(pending_settings(), local_start=start).run(headless=True)
 """
 
