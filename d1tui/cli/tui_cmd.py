@@ -16,13 +16,12 @@ def add_options(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Resolve settings (or start the local emulator) and run the app until it exits."""
-    from d1tui.tui.app import run_app
-
     if not args.local:
-        return int(run_app(remote_settings(args)))
-    from d1tui.cli.options import EMULATOR_KWARGS, with_database
-    from d1tui.local import local_emulator
+        from d1tui.tui.app import run_app
 
-    with local_emulator(args.data_dir, **EMULATOR_KWARGS) as (emu, local):
-        settings = with_database(local, args.database)
-        return int(run_app(settings, local_emulator=emu))
+        return int(run_app(remote_settings(args)))
+    # The first screen paints at once; the emulator and its demo database start behind it.
+    from d1tui.cli.options import EMULATOR_KWARGS
+    from d1tui.tui.local_start import run_local_app
+
+    return int(run_local_app(args.data_dir, args.database, EMULATOR_KWARGS))

@@ -157,16 +157,18 @@ def test_emulator_command_serves_with_the_token_from_env(tmp_path: Path) -> None
     assert proc.returncode == 0
 
 
-def test_local_tui_entry_passes_local_settings_and_the_emulator(
+def test_local_tui_entry_paints_first_and_hands_over_the_emulator_start(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     seen: dict[str, Any] = {}
 
     def fake_run_app(settings: Settings, **kwargs: Any) -> int:
-        emu = kwargs["local_emulator"]
-        seen["settings"] = settings
-        with D1Client(emu.account_id, Secret(emu.token), base_url=emu.base_url) as client:
-            seen["databases"] = [d.name for d in client.list_databases()]
+        seen["pending"] = settings
+        # The app enters this after its first paint; here it is entered at once.
+        with kwargs["local_start"]() as (emu, local):
+            seen["settings"] = local
+            with D1Client(emu.account_id, Secret(emu.token), base_url=emu.base_url) as client:
+                seen["databases"] = [d.name for d in client.list_databases()]
         return 0
 
     # The TUI itself is tested by its owner; here only what the CLI hands it matters.
@@ -174,10 +176,13 @@ def test_local_tui_entry_passes_local_settings_and_the_emulator(
     stand_in.run_app = fake_run_app  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "d1tui.tui.app", stand_in)
     monkeypatch.setattr(cli_options, "EMULATOR_KWARGS", {"hold_seconds": 0.2})
-    assert main(["--local", "--data-dir", str(tmp_path)]) == 0
+    assert main(["--local", "--data-dir", str(tmp_path), "--database", "scratch"]) == 0
+    pending = seen["pending"]
+    assert pending.local and pending.token.value is None
+    assert (pending.database.value, pending.database.source) == ("scratch", "--database flag")
     settings = seen["settings"]
     assert settings.local and settings.database.value == "demo"
-    assert settings.token.source == "local emulator"
+    assert settings.token.source == "local emulator" and settings.token.value
     assert seen["databases"] == ["demo"]
 
 
