@@ -11,6 +11,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
+from d1tui.tui.units import plural
+
 
 class ConfirmDialog(ModalScreen[bool]):
     """A question with an explanation; ``y``/enter says yes, ``n``/escape says no."""
@@ -60,7 +62,8 @@ def confirm_import(database: str, rows: int, statements: int, size: str) -> Conf
     """The question asked before anything is sent."""
     return ConfirmDialog(
         f"Import into {database}?",
-        f"{rows:,} rows · {statements:,} statements · {size} will be uploaded and run.\n\n"
+        f"{plural(rows, 'row')} · {plural(statements, 'statement')} · {size} will be uploaded "
+        "and run.\n\n"
         "The database is unavailable while importing: other reads and writes wait until "
         "it is done. If a statement fails, D1 rolls the whole import back.\n\nProceed?",
         yes="Import (y)",
