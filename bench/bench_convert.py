@@ -26,6 +26,12 @@ ROOT = HERE.parent
 DATA = HERE / "data"
 OUT = HERE / "out"
 RESULTS = HERE / "results" / "convert.md"
+# The timed scripts run from bench/, so without this `d1tui` resolves through the installed
+# package, which may be an editable install of another checkout: time this tree's code.
+_ENV = {
+    **os.environ,
+    "PYTHONPATH": os.pathsep.join(filter(None, (str(ROOT), os.environ.get("PYTHONPATH")))),
+}
 
 
 @dataclass
@@ -46,7 +52,7 @@ class Job:
         out = self.stdout.open("wb") if self.stdout else subprocess.PIPE
         try:
             start = time.perf_counter()
-            proc = subprocess.Popen(self.argv, stdout=out, cwd=ROOT)
+            proc = subprocess.Popen(self.argv, stdout=out, cwd=ROOT, env=_ENV)
             _, status, usage = os.wait4(proc.pid, 0)
             elapsed = time.perf_counter() - start
             proc.returncode = os.waitstatus_to_exitcode(status)
