@@ -54,6 +54,8 @@ class Plan:
     schema: TableSchema | None  # the table to create, if new
     mapping: ColumnMapping | None = None
     rowid_key: int = -1  # output index of an INTEGER PRIMARY KEY column
+    # Existing table: the JSON keys its columns were matched from (any other key is refused).
+    source_keys: frozenset[str] | None = None
     _keyset: frozenset[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -119,6 +121,15 @@ class Plan:
         """Values of a JSON object in output order (new table: an unknown key widens)."""
         if self.schema is not None and not self._keyset.issuperset(obj):
             raise WidenError
+        if self.source_keys is not None and not self.source_keys.issuperset(obj):
+            late = ", ".join(repr(k) for k in obj if k not in self.source_keys)
+            raise BadInputError(
+                f"key {late} is not in the first rows, from which the columns of "
+                f"{self.table!r} were matched: its values would be lost",
+                where=where,
+                hint="put every key in the first object (null where it has no value), "
+                "or import into a new table",
+            )
         return [self.coerce_value(obj.get(k), j, where) for j, k in enumerate(self.keys)]
 
 
@@ -231,6 +242,7 @@ def existing_table_plan(source: Sequence[str], target: TableSchema) -> Plan:
         schema=None,
         mapping=mapping,
         rowid_key=_rowid_index(target, mapping.columns),
+        source_keys=frozenset(source),
     )
 
 

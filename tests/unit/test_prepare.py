@@ -185,6 +185,19 @@ def test_ndjson_key_after_the_head_adds_a_column(tmp_path: Path) -> None:
     )
 
 
+def test_ndjson_key_after_the_head_is_refused_for_an_existing_table(tmp_path: Path) -> None:
+    path = tmp_path / "late.ndjson"
+    lines = [json.dumps({"id": i, "text": f"t{i}"}) for i in range(1, 1501)]
+    lines.append(json.dumps({"id": 1501, "text": "last", "date_added": "2024-01-01"}))
+    path.write_text("\n".join(lines) + "\n")
+    target = Target("TargetD1Table", False, existing=TARGET_D1_TABLE)
+    with pytest.raises(BadInputError, match="'date_added' is not in the first rows") as info:
+        _prepare(path, tmp_path, target)
+    assert info.value.where is not None and info.value.where.line == 1501
+    assert "first object" in info.value.hint
+    assert list(tmp_path.glob("*.sql")) == []  # the partial file is gone, nothing to send
+
+
 def test_long_values_and_a_primary_key(tmp_path: Path) -> None:
     big = "é'" * 120_000  # 360 KB of UTF-8 in one field
     path = tmp_path / "long.csv"
