@@ -25,7 +25,15 @@ if TYPE_CHECKING:
 _MORE_RAGGED = 4  # further ragged lines named in the error
 _RAGGED_SCAN = 100_000  # rows looked at for them
 
-csv.field_size_limit(max(csv.field_size_limit(), 4 * ROW_LIMIT))  # longer fields: sqlgen says why
+FIELD_LIMIT = 4 * ROW_LIMIT  # longer fields cannot be imported: sqlgen says why
+
+
+def allow_long_fields() -> None:
+    """Let ``csv`` read fields of up to ``FIELD_LIMIT`` characters (its default is 128 KiB)."""
+    csv.field_size_limit(max(csv.field_size_limit(), FIELD_LIMIT))
+
+
+allow_long_fields()
 
 
 def read_csv(facts: FileFacts, options: ReadOptions) -> RowSource:

@@ -16,7 +16,8 @@ from pathlib import Path
 
 from d1tui.d1.errors import Location
 from d1tui.data.blockpack import ROW_SEP, FastPathUnsupportedError, StatementPacker
-from d1tui.data.fastcols import SEP, ColumnRenderer, marked_rows, renderers_for
+from d1tui.data.csv_reader import allow_long_fields
+from d1tui.data.fastcols import SEP, ColumnRenderer, renderers_for, row_blob
 from d1tui.data.sqlgen import render_row
 
 Coerce = Callable[[str, int, Location | None], object]
@@ -25,6 +26,7 @@ _SENTINEL_BYTES = tuple(bytes([b]) for b in range(9))  # NUL, and the bytes used
 _LINE = b"\x07"  # starts every record but the first while a block is split into fields
 _Q = b"\x01"  # stands for the quote character while quoted spans are rewritten
 _S_DELIM, _S_LF, _S_CR = b"\x02", b"\x03", b"\x04"  # delimiter, LF, CR inside quotes
+_EMPTY = b"\x08"  # stands for an empty TEXT field until its quoted form becomes NULL
 
 
 class CsvBlock:
@@ -34,7 +36,7 @@ class CsvBlock:
         self,
         path: Path,
         *,
-        renderers: Sequence[ColumnRenderer],
+        renderers: Sequence[ColumnRenderer | None],
         select: Sequence[int],
         width: int,
         delimiter: bytes,
@@ -44,8 +46,10 @@ class CsvBlock:
     ) -> None:
         self.path = path
         self.renderers = renderers
+        self.quoted = [r is None for r in renderers]  # TEXT columns: values are quoted as is
         self.select = select
         self.width = width
+        self.in_order = list(select) == list(range(width))  # the fields are the output values
         self.delim = delimiter
         self.quote = quotechar
         self.coerce = coerce
@@ -97,16 +101,31 @@ class CsvBlock:
         if first.count(_LINE) != rows - 1:
             return None
         flat[0::width] = first.replace(_LINE, b"").split(SEP)
-        columns: list[list[bytes]] = []
+        n = len(self.select)
+        values = flat if self.in_order else [b""] * (rows * n)
+        empty_text = False
         for j, (k, renderer) in enumerate(zip(self.select, self.renderers, strict=True)):
             col = flat[k::width]
-            if not self.nullable[j] and b"" in col:
-                return None  # the exact path reports the empty value
-            lits = renderer(col)
-            if lits is None:
-                return None
-            columns.append(lits)
-        return marked_rows(columns, rows), rows
+            if renderer is None:  # TEXT: the row builder quotes it; empty marks become NULL
+                if b"" in col:
+                    if not self.nullable[j]:
+                        return None  # the exact path reports the empty value
+                    col = [v or _EMPTY for v in col]
+                    empty_text = True
+                elif self.in_order:
+                    continue
+            else:
+                if not self.nullable[j] and b"" in col:
+                    return None
+                lits = renderer(col)
+                if lits is None:
+                    return None
+                col = lits
+            values[j::n] = col
+        marked = row_blob(values, rows, self.quoted)
+        if empty_text:
+            marked = marked.replace(b"'" + _EMPTY + b"'", b"NULL")
+        return marked, rows
 
     def _unquote(self, parts: list[bytes]) -> None:
         """Check that quotes open and close whole fields; turn doubled quotes into one.
@@ -138,6 +157,7 @@ class CsvBlock:
             text = buf.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise FastPathUnsupportedError("undecodable bytes") from exc
+        allow_long_fields()  # as the exact reader does (this may run in a worker process)
         reader = csv.reader(
             io.StringIO(text, newline=""),
             delimiter=self.delim.decode(),
@@ -188,28 +208,20 @@ def last_record_end(buf: bytes, quote: bytes) -> int:
     return -1
 
 
-_WORKER: list[CsvBlock] = []
-
-
-def init_worker(layout: tuple[list[str], list[int], int, bytes, bytes, list[bool]]) -> None:
-    """Set up a worker process of the parallel mode (``multiprocessing`` initializer).
+def worker_renderer(
+    layout: tuple[list[str], list[int], int, bytes, bytes, list[bool]],
+) -> Callable[[bytes], tuple[bytes, int] | None]:
+    """``CsvBlock.fast`` for a worker process of the parallel mode (see ``blockworker``).
 
     ``layout`` is (column types, select, width, delimiter, quote character, nullable).
     """
     column_types, select, width, delimiter, quote, nullable = layout
-    _WORKER[:] = [
-        CsvBlock(
-            Path(),
-            renderers=renderers_for(column_types),
-            select=select,
-            width=width,
-            delimiter=delimiter,
-            quotechar=quote,
-            nullable=nullable,
-        )
-    ]
-
-
-def render_block(block: bytes) -> tuple[bytes, int] | None:
-    """``CsvBlock.fast`` in a worker process."""
-    return _WORKER[0].fast(block)
+    return CsvBlock(
+        Path(),
+        renderers=renderers_for(column_types),
+        select=select,
+        width=width,
+        delimiter=delimiter,
+        quotechar=quote,
+        nullable=nullable,
+    ).fast

@@ -25,7 +25,8 @@ _REAL_CHARS = _DIGITS + b".-+eE" + SEP
 _MAX_SAFE_DIGITS = 18  # every integer of up to 18 digits fits in 64 bits
 _MAX_DENOMINATOR = 2**62  # up to here a float renders as one (<m>.0/<2**k>) division
 
-_LEADING_ZERO = re.compile(b"(?:^|\x06)[+-]?0[0-9]")
+# searched in SEP + joined: a pattern without alternation is ~6x faster than (?:^|\x06)…
+_LEADING_ZERO = re.compile(b"\x06[+-]?0[0-9]")
 
 ColumnRenderer = Callable[[list[bytes]], list[bytes] | None]
 
@@ -36,14 +37,6 @@ def _with_nulls(joined: bytes, empty: bytes) -> bytes:
     old, new = SEP + empty + SEP, SEP + _NULL + SEP
     pad = pad.replace(old, new).replace(old, new)  # twice: neighbours share a separator
     return pad[1:-1]
-
-
-def render_text(col: list[bytes]) -> list[bytes] | None:
-    """``'value'`` for every field (quotes already doubled); empty → NULL."""
-    joined = b"'" + b"'\x06'".join(col) + b"'"
-    if b"" in col:
-        joined = _with_nulls(joined, b"''")
-    return joined.split(SEP)
 
 
 def render_integer(col: list[bytes]) -> list[bytes] | None:
@@ -77,7 +70,7 @@ def render_real(col: list[bytes]) -> list[bytes] | None:
     no spaces, underscores or words (``float`` would accept ``007.5``, ``1_0``, ``nan``), no
     integer of more than 15 digits (beyond 2**53 the exact path widens the column to TEXT).
     """
-    joined = SEP.join(col)
+    joined = SEP + SEP.join(col)
     if joined.translate(None, _REAL_CHARS) or _LEADING_ZERO.search(joined):
         return None
     if max(map(len, col)) > _MAX_SAFE_DIGITS - 3 and any(map(_big_integer, col)):
@@ -112,29 +105,43 @@ def float_literals(floats: list[float]) -> list[bytes] | None:
     return out
 
 
+def row_blob(values: list[bytes], rows: int, quoted: Sequence[bool]) -> bytes:
+    """Row-major ``values`` as ``(a,b),(c,d)`` rows in ``StatementPacker.add_blob``'s marked form.
+
+    Values of ``quoted`` columns are wrapped in ``'…'`` (their quotes already doubled): the
+    quotes go into the separators, so the whole block is one ``join``.
+    """
+    q = [b"'" if x else b"" for x in quoted]
+    n = len(q)
+    between = [q[j] + SEP + q[j + 1] for j in range(n - 1)] + [q[-1] + _BOUNDARY + q[0]]
+    out = [b""] * (2 * rows * n + 1)
+    out[1::2] = values
+    out[2::2] = between * rows
+    out[0], out[-1] = b"(" + q[0], q[-1] + b")"
+    return b"".join(out)
+
+
 def marked_rows(columns: Sequence[list[bytes]], rows: int) -> bytes:
     """Column literals as ``(a,b),(c,d)`` rows in ``StatementPacker.add_blob``'s marked form."""
-    ncols = len(columns)
-    out: list[bytes] = [_BOUNDARY] * (rows * (ncols + 1) - 1)
+    n = len(columns)
+    values: list[bytes] = [b""] * (rows * n)
     for j, lits in enumerate(columns):
-        out[j :: ncols + 1] = lits
-    out[0], out[-1] = b"(" + out[0], out[-1] + b")"
-    return SEP.join(out).replace(SEP + _BOUNDARY + SEP, _BOUNDARY)
+        values[j::n] = lits
+    return row_blob(values, rows, [False] * n)
 
 
-_RENDERERS: dict[str, ColumnRenderer] = {
-    "TEXT": render_text,
+_RENDERERS: dict[str, ColumnRenderer | None] = {
+    "TEXT": None,  # no rendering: the row builder quotes the field as it is
     "INTEGER": render_integer,
     "REAL": render_real,
 }
 
 
-def renderers_for(column_types: Sequence[str]) -> list[ColumnRenderer]:
-    """One renderer per column type; other types are not handled by the fast path."""
+def renderers_for(column_types: Sequence[str]) -> list[ColumnRenderer | None]:
+    """One renderer per column type (None for TEXT); other types are not handled here."""
     out = []
     for t in column_types:
-        renderer = _RENDERERS.get(t.upper())
-        if renderer is None:
+        if t.upper() not in _RENDERERS:
             raise FastPathUnsupportedError(f"column type {t!r}")
-        out.append(renderer)
+        out.append(_RENDERERS[t.upper()])
     return out

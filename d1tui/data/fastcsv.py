@@ -39,10 +39,8 @@ from d1tui.data.blockpool import (
 from d1tui.data.csvblock import (
     Coerce,
     CsvBlock,
-    init_worker,
     last_record_end,
     record_end,
-    render_block,
 )
 from d1tui.data.fastcols import renderers_for
 from d1tui.data.sqlgen import STATEMENT_LIMIT
@@ -103,10 +101,10 @@ def convert_csv(
     sink = HashingSink(write, hasher)
     packer = StatementPacker(sink, table, columns, key_column=key_column, limit=limit)
     layout = (list(column_types), sel, nfields, conv.delim, conv.quote, conv.nullable)
-    pool = start_pool(worker_count(path.stat().st_size, workers), init_worker, (layout,))
+    setup = ("d1tui.data.csvblock", "worker_renderer", (layout,))
+    pool = start_pool(worker_count(path.stat().st_size, workers), setup)
     pipeline = Pipeline(
         local=conv.fast,
-        remote=render_block,
         exact=conv.exact,
         restore=conv.restore,
         packer=packer,

@@ -232,10 +232,10 @@ def convert_ndjson(
     sink = HashingSink(write, hasher)
     packer = StatementPacker(sink, table, columns, key_column=key_column, limit=limit)
     layout = (list(columns), list(column_types), conv.nullable)
-    pool = start_pool(worker_count(path.stat().st_size, workers), _init_worker, (layout,))
+    setup = ("d1tui.data.fastndjson", "worker_renderer", (layout,))
+    pool = start_pool(worker_count(path.stat().st_size, workers), setup)
     pipeline = Pipeline(
         local=conv.fast,
-        remote=_render_block,
         exact=conv.exact,
         restore=_RESTORE,
         packer=packer,
@@ -285,15 +285,9 @@ def _as_is(value: object, _column: int, _where: Location | None) -> object:
     return value
 
 
-_WORKER: list[_Blocks] = []
-
-
-def _init_worker(layout: tuple[list[str], list[str], list[bool]]) -> None:
-    """Set up a worker process of the parallel mode: (columns, column types, nullable)."""
+def worker_renderer(
+    layout: tuple[list[str], list[str], list[bool]],
+) -> Callable[[bytes], tuple[bytes, int] | None]:
+    """``_Blocks.fast`` for a worker process of the parallel mode: (columns, types, nullable)."""
     columns, types, nullable = layout
-    _WORKER[:] = [_Blocks(Path(), columns, types, _as_is, nullable)]
-
-
-def _render_block(block: bytes) -> tuple[bytes, int] | None:
-    """``_Blocks.fast`` in a worker process."""
-    return _WORKER[0].fast(block)
+    return _Blocks(Path(), columns, types, _as_is, nullable).fast
