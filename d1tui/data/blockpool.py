@@ -197,7 +197,7 @@ class Pipeline:
         *,
         local: Callable[[bytes], Rendered],
         exact: Exact,
-        restore: bytes,
+        restore: Callable[[bytes], bytes],
         packer: StatementPacker,
         sink: HashingSink,
         pool: WorkerPool | None,
@@ -263,7 +263,7 @@ class Pipeline:
     def _finish(self, got: Rendered, block: bytes, line: int) -> None:
         if got is not None:
             marked, rows = got
-            statements = self.packer.add_blob(marked, marked.translate(self.restore), rows)
+            statements = self.packer.add_blob(marked, self.restore(marked), rows)
             if statements is not None:
                 self.sink.put(b"".join(statements))
                 return

@@ -17,7 +17,7 @@ from pathlib import Path
 from d1tui.d1.errors import Location
 from d1tui.data.blockpack import ROW_SEP, FastPathUnsupportedError, StatementPacker
 from d1tui.data.csv_reader import allow_long_fields
-from d1tui.data.fastcols import SEP, ColumnRenderer, renderers_for, row_blob
+from d1tui.data.fastcols import SEP, ColumnRenderer, renderers_for, row_blob, text_literals
 from d1tui.data.sqlgen import render_row
 
 Coerce = Callable[[str, int, Location | None], object]
@@ -26,7 +26,6 @@ _SENTINEL_BYTES = tuple(bytes([b]) for b in range(9))  # NUL, and the bytes used
 _LINE = b"\x07"  # starts every record but the first while a block is split into fields
 _Q = b"\x01"  # stands for the quote character while quoted spans are rewritten
 _S_DELIM, _S_LF, _S_CR = b"\x02", b"\x03", b"\x04"  # delimiter, LF, CR inside quotes
-_EMPTY = b"\x08"  # stands for an empty TEXT field until its quoted form becomes NULL
 
 
 class CsvBlock:
@@ -54,10 +53,7 @@ class CsvBlock:
         self.quote = quotechar
         self.coerce = coerce
         self.nullable = list(nullable) if nullable is not None else [True] * len(select)
-        # marked blob → output: sentinels back to what they stand for, ROW_SEP and SEP to ','
-        self.restore = bytes.maketrans(
-            SEP + ROW_SEP + _S_DELIM + _S_LF + _S_CR, b",," + delimiter + b"\n\r"
-        )
+        self._sentinels = ((_S_DELIM, delimiter), (_S_LF, b"\n"), (_S_CR, b"\r"))
 
     def fast(self, buf: bytes) -> tuple[bytes, int] | None:
         """``(marked, rows)`` (see ``StatementPacker.add_blob``), or None: use the exact path.
@@ -103,17 +99,18 @@ class CsvBlock:
         flat[0::width] = first.replace(_LINE, b"").split(SEP)
         n = len(self.select)
         values = flat if self.in_order else [b""] * (rows * n)
-        empty_text = False
+        quoted = list(self.quoted)
         for j, (k, renderer) in enumerate(zip(self.select, self.renderers, strict=True)):
             col = flat[k::width]
-            if renderer is None:  # TEXT: the row builder quotes it; empty marks become NULL
-                if b"" in col:
-                    if not self.nullable[j]:
-                        return None  # the exact path reports the empty value
-                    col = [v or _EMPTY for v in col]
-                    empty_text = True
-                elif self.in_order:
-                    continue
+            if renderer is None:  # TEXT: quoted by the row builder, unless a value is NULL
+                if b"" not in col:
+                    if self.in_order:
+                        continue
+                elif not self.nullable[j]:
+                    return None  # the exact path reports the empty value
+                else:
+                    col = text_literals(col)
+                    quoted[j] = False
             else:
                 if not self.nullable[j] and b"" in col:
                     return None
@@ -122,10 +119,19 @@ class CsvBlock:
                     return None
                 col = lits
             values[j::n] = col
-        marked = row_blob(values, rows, self.quoted)
-        if empty_text:
-            marked = marked.replace(b"'" + _EMPTY + b"'", b"NULL")
-        return marked, rows
+        return row_blob(values, rows, quoted), rows
+
+    def restore(self, marked: bytes) -> bytes:
+        """The output form of a ``fast`` blob: row marks to ``,``, sentinels to what they were.
+
+        Single-byte ``replace`` calls skip to each occurrence (``memchr``): ~15x faster here
+        than one ``translate`` over every byte.
+        """
+        out = marked.replace(ROW_SEP, b",")
+        for sentinel, plain in self._sentinels:
+            if sentinel in out:
+                out = out.replace(sentinel, plain)
+        return out
 
     def _unquote(self, parts: list[bytes]) -> None:
         """Check that quotes open and close whole fields; turn doubled quotes into one.
