@@ -50,7 +50,8 @@ SLOT_SIZE = 2 * BLOCK_SIZE  # a longer block (a record of more than ~0.5 MiB) re
 PIPE_SIZE = 1 << 20  # Linux's default pipe-max-size
 IN_FLIGHT = 3  # blocks per worker: one rendering, two waiting (memory stays bounded)
 ProgressFn = Callable[[int, int, int, int], None]  # bytes_read, rows, statements, bytes_written
-Rendered = tuple[bytes, int] | None  # (marked blob, rows), or None: use the exact path
+# (marked blob, rows, line breaks in the block), or None: use the exact path
+Rendered = tuple[bytes, int, int] | None
 Exact = Callable[[bytes, StatementPacker, int], list[bytes]]
 Setup = tuple[str, str, tuple[Any, ...]]  # module, factory, args: factory(*args) is the renderer
 
@@ -86,7 +87,7 @@ def _widen_pipe(fd: int) -> None:
 def _ring_file() -> BinaryIO:
     """An unnamed file in memory (``memfd``), else an unlinked temporary file."""
     if hasattr(os, "memfd_create"):
-        return os.fdopen(os.memfd_create("d1tui-blocks", 0), "w+b")  # no MFD_CLOEXEC: inherited
+        return os.fdopen(os.memfd_create("d1tui-blocks"), "w+b")  # pass_fds hands it over
     return tempfile.TemporaryFile()
 
 
@@ -100,16 +101,16 @@ class WorkerPool:
         size = self.slots * SLOT_SIZE
         os.ftruncate(self._file.fileno(), size)
         self.ring = mmap.mmap(self._file.fileno(), size)
-        # the worker imports the d1tui this process runs, whatever its own sys.path would find
+        # A worker imports what this process does (this d1tui first): it gets this sys.path, so
+        # it can skip site and its .pth files (-S), which take 50 ms on some machines.
         root = str(Path(__file__).resolve().parents[2])
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, env.get("PYTHONPATH")]))
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join([root, *filter(None, sys.path)]))
         message = pickle.dumps((*setup, self._file.fileno(), size))
         self.procs: list[subprocess.Popen[bytes]] = []
         try:
             for _ in range(workers):
                 proc = subprocess.Popen(
-                    [sys.executable, "-m", "d1tui.data.blockworker"],
+                    [sys.executable, "-S", "-m", "d1tui.data.blockworker"],
                     stdin=subprocess.PIPE,
                     stdout=subprocess.PIPE,
                     stderr=subprocess.PIPE,
@@ -138,10 +139,10 @@ class WorkerPool:
 
     def receive(self, worker: int) -> Rendered:
         """The next result of ``worker`` (its tasks are answered in order)."""
-        status, rows, length = RESULT.unpack(self._read(worker, RESULT.size))
+        status, rows, lines, length = RESULT.unpack(self._read(worker, RESULT.size))
         payload = self._read(worker, length) if length else b""
         if status == RENDERED:
-            return payload, rows
+            return payload, rows, lines
         if status == DECLINED:
             return None
         if status == UNSUPPORTED:
@@ -205,21 +206,22 @@ class Pipeline:
         self.local, self.exact, self.restore = local, exact, restore
         self.packer, self.sink, self.pool = packer, sink, pool
         self.free = deque(range(pool.slots)) if pool is not None else deque()
-        self.pending: deque[tuple[int, int, bytes, int]] = deque()  # worker, slot, block, line
+        self.pending: deque[tuple[int, int, bytes]] = deque()  # worker, slot, block
         self.sent = 0
+        self.line = 0  # line breaks before the next block to finish (for the exact path)
 
-    def submit(self, block: bytes, line: int) -> None:
-        """Convert ``block`` (whose first record starts after ``line`` lines) here or remotely."""
+    def submit(self, block: bytes) -> None:
+        """Convert ``block`` (whole records, the next in the file) here or remotely."""
         if self.pool is None or len(block) > SLOT_SIZE:
             self.drain()  # results stay in file order
-            self._finish(self.local(block), block, line)
+            self._finish(self.local(block), block)
             return
         if not self.free:
             self._pop()
         slot = self.free.popleft()
         worker = self.sent % self.pool.workers
         self.pool.send(worker, slot, block)
-        self.pending.append((worker, slot, block, line))
+        self.pending.append((worker, slot, block))
         self.sent += 1
 
     def drain(self) -> None:
@@ -255,16 +257,18 @@ class Pipeline:
 
     def _pop(self) -> None:
         assert self.pool is not None
-        worker, slot, block, line = self.pending.popleft()
+        worker, slot, block = self.pending.popleft()
         got = self.pool.receive(worker)
         self.free.append(slot)
-        self._finish(got, block, line)
+        self._finish(got, block)
 
-    def _finish(self, got: Rendered, block: bytes, line: int) -> None:
+    def _finish(self, got: Rendered, block: bytes) -> None:
         if got is not None:
-            marked, rows = got
+            marked, rows, lines = got
             statements = self.packer.add_blob(marked, self.restore(marked), rows)
             if statements is not None:
                 self.sink.put(b"".join(statements))
+                self.line += lines
                 return
-        self.sink.put(b"".join(self.exact(block, self.packer, line)))
+        self.sink.put(b"".join(self.exact(block, self.packer, self.line)))
+        self.line += block.count(b"\n")

@@ -23,7 +23,7 @@ from d1tui.data.blockpack import FastPathUnsupportedError
 
 SETUP = struct.Struct("<I")  # length of the pickled setup message that follows
 TASK = struct.Struct("<QQ")  # offset and length of a block in the ring
-RESULT = struct.Struct("<BQQ")  # status, rows, length of the payload that follows
+RESULT = struct.Struct("<BQQQ")  # status, rows, line breaks, length of the payload that follows
 RENDERED, DECLINED, UNSUPPORTED, FAILED = range(4)
 
 
@@ -45,14 +45,15 @@ def serve(stdin: BinaryIO, stdout: BinaryIO) -> None:
             try:
                 got = render(ring[offset : offset + length])
             except FastPathUnsupportedError as exc:
-                status, rows, payload = UNSUPPORTED, 0, str(exc).encode()
+                status, rows, lines, payload = UNSUPPORTED, 0, 0, str(exc).encode()
             except Exception:
-                status, rows, payload = FAILED, 0, traceback.format_exc().encode()
+                status, rows, lines, payload = FAILED, 0, 0, traceback.format_exc().encode()
             else:
-                status, rows, payload = (
-                    (DECLINED, 0, b"") if got is None else (RENDERED, got[1], got[0])
-                )
-            stdout.write(RESULT.pack(status, rows, len(payload)))
+                if got is None:
+                    status, rows, lines, payload = DECLINED, 0, 0, b""
+                else:
+                    status, (payload, rows, lines) = RENDERED, got
+            stdout.write(RESULT.pack(status, rows, lines, len(payload)))
             stdout.write(payload)
             stdout.flush()
 

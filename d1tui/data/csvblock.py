@@ -55,8 +55,8 @@ class CsvBlock:
         self.nullable = list(nullable) if nullable is not None else [True] * len(select)
         self._sentinels = ((_S_DELIM, delimiter), (_S_LF, b"\n"), (_S_CR, b"\r"))
 
-    def fast(self, buf: bytes) -> tuple[bytes, int] | None:
-        """``(marked, rows)`` (see ``StatementPacker.add_blob``), or None: use the exact path.
+    def fast(self, buf: bytes) -> tuple[bytes, int, int] | None:
+        """``(marked, rows, lines)`` (see ``blockpool.Rendered``), or None: use the exact path.
 
         Raises ``FastPathUnsupportedError`` when the quoting or row shape is not plain CSV.
         """
@@ -67,12 +67,13 @@ class CsvBlock:
                 buf.decode("utf-8")
             except UnicodeDecodeError as exc:
                 raise FastPathUnsupportedError("undecodable bytes") from exc
-        delim, text = self.delim, buf
+        delim, text, quoted_lines = self.delim, buf, 0
         parts = buf.split(self.quote)
         if len(parts) > 1:
             if len(parts) % 2 == 0:
                 raise FastPathUnsupportedError("unbalanced quotes")
             inner = _Q.join(parts[1::2])
+            quoted_lines = inner.count(b"\n")
             for plain, sentinel in ((delim, _S_DELIM), (b"\n", _S_LF), (b"\r", _S_CR)):
                 if plain in inner:
                     inner = inner.replace(plain, sentinel)
@@ -119,7 +120,7 @@ class CsvBlock:
                     return None
                 col = lits
             values[j::n] = col
-        return row_blob(values, rows, quoted), rows
+        return row_blob(values, rows, quoted), rows, rows + quoted_lines
 
     def restore(self, marked: bytes) -> bytes:
         """The output form of a ``fast`` blob: row marks to ``,``, sentinels to what they were.
@@ -216,7 +217,7 @@ def last_record_end(buf: bytes, quote: bytes) -> int:
 
 def worker_renderer(
     layout: tuple[list[str], list[int], int, bytes, bytes, list[bool]],
-) -> Callable[[bytes], tuple[bytes, int] | None]:
+) -> Callable[[bytes], tuple[bytes, int, int] | None]:
     """``CsvBlock.fast`` for a worker process of the parallel mode (see ``blockworker``).
 
     ``layout`` is (column types, select, width, delimiter, quote character, nullable).

@@ -161,7 +161,6 @@ def _feed(
     cancel: threading.Event | None,
 ) -> int:
     """Read, cut and submit every block; returns the bytes read."""
-    line = 0
     packer, sink = pipeline.packer, pipeline.sink
     with path.open("rb") as f:
         buf = f.read(block_size)
@@ -178,7 +177,7 @@ def _feed(
                 buf += chunk
             if not buf[:end].strip(b"\r\n"):
                 raise FastPathUnsupportedError("blank lines before the header")
-            line = buf.count(b"\n", 0, end)
+            pipeline.line = buf.count(b"\n", 0, end)
             buf = buf[end:]
         carry = buf
         while True:
@@ -197,8 +196,7 @@ def _feed(
                 cut = len(buf)
             block, carry = (buf, b"") if cut == len(buf) else (buf[:cut], buf[cut:])
             if block:
-                pipeline.submit(block, line)
-                line += block.count(b"\n")
+                pipeline.submit(block)
             if progress is not None:
                 progress(read_total, packer.rows, packer.statements, sink.bytes_written)
             if not chunk:

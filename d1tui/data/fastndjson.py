@@ -152,8 +152,8 @@ class _Blocks:
             nullable = [_nullable(coerce, j) for j in range(len(self.columns))]
         self.nullable = list(nullable)
 
-    def fast(self, block: bytes) -> tuple[bytes, int] | None:
-        """``(marked, rows)`` (see ``StatementPacker.add_blob``), or None: the exact path."""
+    def fast(self, block: bytes) -> tuple[bytes, int, int] | None:
+        """``(marked, rows, lines)`` (see ``blockpool.Rendered``), or None: the exact path."""
         if b"\r" in block and block.count(b"\r") != block.count(b"\r\n"):
             raise FastPathUnsupportedError("a bare carriage return: the exact reader splits there")
         try:
@@ -178,7 +178,7 @@ class _Blocks:
             if lits is None:
                 return None
             columns.append(lits)
-        return marked_rows(columns, len(objs)), len(objs)
+        return marked_rows(columns, len(objs)), len(objs), len(objs)  # one object per line
 
     def exact(self, block: bytes, packer: StatementPacker, line: int) -> list[bytes]:
         """Convert a block line by line as the exact reader does (``json``, blank lines skipped).
@@ -253,7 +253,7 @@ def _feed(
 ) -> int:
     """Read, cut at line ends and submit every block; returns the bytes read."""
     packer, sink = pipeline.packer, pipeline.sink
-    read_total, line, carry, first = 0, 0, b"", True
+    read_total, carry, first = 0, b"", True
     with path.open("rb") as f:
         while True:
             if cancel is not None and cancel.is_set():
@@ -271,8 +271,7 @@ def _feed(
             else:
                 block, carry = (buf + b"\n" if buf and not buf.endswith(b"\n") else buf), b""
             if block:
-                pipeline.submit(block, line)
-                line += block.count(b"\n")
+                pipeline.submit(block)
             if progress is not None:
                 progress(read_total, packer.rows, packer.statements, sink.bytes_written)
             if not chunk:
@@ -291,7 +290,7 @@ def _as_is(value: object, _column: int, _where: Location | None) -> object:
 
 def worker_renderer(
     layout: tuple[list[str], list[str], list[bool]],
-) -> Callable[[bytes], tuple[bytes, int] | None]:
+) -> Callable[[bytes], tuple[bytes, int, int] | None]:
     """``_Blocks.fast`` for a worker process of the parallel mode: (columns, types, nullable)."""
     columns, types, nullable = layout
     return _Blocks(Path(), columns, types, _as_is, nullable).fast

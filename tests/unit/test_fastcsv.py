@@ -370,3 +370,35 @@ def test_worker_processes_write_the_same_bytes(tmp_path):
         outs.append(out.getvalue())
     assert outs[0] == outs[1]
     assert outs[0] == exact_sql(path.read_bytes(), types, limit=100_000)
+
+
+@pytest.mark.parametrize("workers", [0, 2])
+def test_an_error_after_fast_blocks_names_its_true_line(tmp_path, workers):
+    """Lines after rendered blocks holding quoted line breaks are counted right (both modes)."""
+    rows = [[i, f"two\nlines {i}", f"{i}.5", "x"] for i in range(6_000)]
+    rows[5_000][1] = ""  # NOT NULL column: the exact path reports it
+    buf = io.StringIO()
+    csv.writer(buf).writerows([COLUMNS, *rows])
+    path = tmp_path / "f.csv"
+    path.write_text(buf.getvalue(), encoding="utf-8", newline="")
+    base = coerce_by_type(("INTEGER", "TEXT", "REAL", "TEXT"))
+
+    def coerce(text: str, column: int, where):
+        if column == 1 and text == "":
+            raise BadInputError("name is empty", where=where)
+        return base(text, column, where)
+
+    with pytest.raises(BadInputError, match="name is empty") as info:
+        convert_csv(
+            path,
+            io.BytesIO().write,
+            table="t",
+            columns=list(COLUMNS),
+            column_types=["INTEGER", "TEXT", "REAL", "TEXT"],
+            coerce=coerce,
+            block_size=16 * 1024,
+            workers=workers,
+        )
+    where = info.value.where
+    assert where is not None and where.row == 5_001
+    assert where.line == 1 + 2 * 5_000 + 1  # header, two lines per earlier row, then this one
