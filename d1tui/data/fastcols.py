@@ -11,13 +11,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from itertools import compress, repeat
-from operator import is_, itemgetter, not_
+from operator import is_, not_
 from typing import Any
 
 import orjson
 
 from d1tui.data.blockpack import ROW_SEP, FastPathUnsupportedError
-from d1tui.data.sqlgen import float_literal
+from d1tui.data.sqlgen import MAX_DECIMAL_DIGITS, float_literal
 
 SEP = b"\x06"  # joins values while a column is processed whole; absent from accepted blocks
 _NULL = b"NULL"
@@ -26,10 +26,17 @@ _DIGITS = b"0123456789"
 _INT_CHARS = _DIGITS + b"-" + SEP
 _REAL_CHARS = _DIGITS + b".-+eE" + SEP
 _MAX_SAFE_DIGITS = 18  # every integer of up to 18 digits fits in 64 bits
-_MAX_DENOMINATOR = 2**62  # up to here a float renders as one (<m>.0/<2**k>) division
+_LONG = MAX_DECIMAL_DIGITS + 1  # longer reprs may hold more digits than a decimal literal may
+# ".0/100)" + SEP for a fraction of 2 digits: how a (<digits>.0/<10**f>) literal ends
+_DIVIDE_BY = [b".0/1" + b"0" * f + b")" + SEP for f in range(_LONG)]
+_ZERO_WHOLES = frozenset((b"0", b"-0"))
 
 # searched in SEP + joined: a pattern without alternation is ~6x faster than (?:^|\x06)…
 _LEADING_ZERO = re.compile(b"\x06[+-]?0[0-9]")
+# A column of texts that are their own float repr (when at most 16 bytes long: 15 digits or
+# fewer): no leading zeros, a point, no trailing zeros but "x.0", nothing below 0.0001.
+_REPR = rb"-?(?:0\.(?:0|(?!0000)[0-9]*[1-9])|[1-9][0-9]*\.(?:0|[0-9]*[1-9]))"
+_REPR_COLUMN = re.compile(_REPR + rb"(?:\x06" + _REPR + rb")*")
 
 ColumnRenderer = Callable[[list[bytes]], list[bytes] | None]
 
@@ -80,17 +87,27 @@ def render_real(col: list[bytes]) -> list[bytes] | None:
     Only numbers as ``schema.classify_text`` reads them (INTEGER or REAL): no leading zeros,
     no spaces, underscores or words (``float`` would accept ``007.5``, ``1_0``, ``nan``), no
     integer of more than 15 digits (beyond 2**53 the exact path widens the column to TEXT).
+    A column written as ``repr`` writes floats (``2855.63``, ``-0.5``, ``12.0``) needs no
+    float at all: its texts are their own ``repr``, from which the literal is built.
     """
     joined = SEP + SEP.join(col)
     if joined.translate(None, _REAL_CHARS) or _LEADING_ZERO.search(joined):
         return None
-    if max(map(len, col)) > _MAX_SAFE_DIGITS - 3 and any(map(_big_integer, col)):
+    longest = max(map(len, col))
+    if longest > _MAX_SAFE_DIGITS - 3 and any(map(_big_integer, col)):
         return None
     empties = col.count(b"")
-    floats = parse_floats([v or b"0" for v in col] if empties else col)
-    out = None if floats is None else float_literals(floats)
-    if out is None:
-        return None
+    values = [v or b"0.0" for v in col] if empties else col
+    if longest <= MAX_DECIMAL_DIGITS + 1 and (
+        _REPR_COLUMN.fullmatch(SEP.join(values)) if empties else _REPR_COLUMN.fullmatch(joined, 1)
+    ):
+        out = decimal_literals(values)
+    else:
+        floats = parse_floats(values)
+        found = None if floats is None else float_literals(floats)
+        if found is None:
+            return None
+        out = found
     if empties:
         for i in compress(range(len(col)), map(not_, col)):
             out[i] = _NULL
@@ -118,17 +135,50 @@ def parse_floats(values: list[bytes]) -> list[float] | None:
 
 def float_literals(floats: list[float]) -> list[bytes] | None:
     """``sqlgen.float_literal`` of every float, computed in bulk; None if one is NaN or infinite."""
-    try:
-        ratios = list(map(float.as_integer_ratio, floats))
-    except (ValueError, OverflowError):
+    text = "\x06".join(map(float.__repr__, floats))
+    if "n" in text:  # nan, inf: the exact path writes them
         return None
-    dens = list(map(itemgetter(1), ratios))
-    if max(dens) > _MAX_DENOMINATOR:
-        return [float_literal(f).encode() for f in floats]
-    out = list(map(b"(%d.0/%d)".__mod__, ratios))
-    if 1 in dens:
-        for i in compress(range(len(dens)), map((1).__eq__, dens)):
-            out[i] = float_literal(floats[i]).encode()
+    reprs = text.encode().split(SEP)
+    scientific = []
+    if "e" in text:
+        scientific = list(compress(range(len(reprs)), map(bytes.__contains__, reprs, repeat(b"e"))))
+        for i in scientific:
+            reprs[i] = b"0.0"
+    out = decimal_literals(reprs)
+    for i in scientific:
+        out[i] = float_literal(floats[i]).encode()
+    return out
+
+
+def decimal_literals(reprs: list[bytes]) -> list[bytes]:
+    """``sqlgen.float_literal`` of the floats whose ``repr`` (without exponent) is ``reprs``.
+
+    Most become ``(<whole><frac>.0/1<0 * len(frac)>)`` in one join; values below 1 (leading
+    zeros to drop), integral ones (written as they are) and long ones (maybe more than 15
+    digits) are written one by one.
+    """
+    n = len(reprs)
+    texts = reprs
+    long = list(compress(range(n), map(_LONG.__lt__, map(len, reprs))))
+    if long:
+        texts = list(reprs)
+        for i in long:
+            texts[i] = b"0.0"  # a placeholder: written below
+    parts = SEP.join(texts).replace(b".", SEP).split(SEP)
+    whole, frac = parts[0::2], parts[1::2]
+    pieces = [b"("] * (4 * n)
+    pieces[1::4] = whole
+    pieces[2::4] = frac
+    pieces[3::4] = map(_DIVIDE_BY.__getitem__, map(len, frac))
+    out = b"".join(pieces)[:-1].split(SEP)
+    for i in compress(range(n), map(_ZERO_WHOLES.__contains__, whole)):
+        digits = frac[i].lstrip(b"0")  # 0.05 → (5.0/100); 0.0 and -0.0 are integral, below
+        if digits:
+            out[i] = (b"(-" if whole[i] == b"-0" else b"(") + digits + _DIVIDE_BY[len(frac[i])][:-1]
+    for i in compress(range(n), map(b"0".__eq__, frac)):
+        out[i] = texts[i]
+    for i in long:
+        out[i] = float_literal(float(reprs[i])).encode()
     return out
 
 

@@ -17,11 +17,15 @@ Literals (``sql_literal``):
   would lose digits; text keeps every one).
 - ``float``: SQLite's decimal parser is not correctly rounded (3.40 misreads about 1 in 6,000
   random short decimals such as ``51.27239282695``), so decimal text cannot promise the same
-  double back. Floats are written in a form every SQLite evaluates exactly: an integral value
-  below 2**53 as ``<digits>.0`` (``-0.0`` kept); anything else as ``m·2**e`` with ``m`` odd:
-  ``(<m>.0/<2**k>)`` or ``(<m>.0*<2**k>)``, powers above 2**62 split into a chain of
-  ``/4611686018427387904`` (or ``*``) steps, the 2**62 steps first. ``inf`` → ``9e999``,
-  ``-inf`` → ``-9e999``. NaN → ``NULL``: SQLite stores every NaN as NULL anyway.
+  double back. Floats are written in a form every SQLite evaluates exactly, from the shortest
+  ``repr``: an integral value as ``<digits>.0`` (``-0.0`` kept) when it has at most 15 digits;
+  a ``repr`` of at most 15 significant digits (no exponent) as the decimal fraction
+  ``(<digits>.0/<10**f>)``, e.g. ``2855.63`` → ``(285563.0/100)`` (both operands are exact
+  doubles, and IEEE division rounds their quotient to the nearest double: the one the ``repr``
+  stands for); anything else as ``m·2**e`` with ``m`` odd — an integral value below 2**53 as
+  ``<digits>.0``, else ``(<m>.0/<2**k>)`` or ``(<m>.0*<2**k>)``, powers above 2**62 split into
+  a chain of ``/4611686018427387904`` (or ``*``) steps, the 2**62 steps first. ``inf`` →
+  ``9e999``, ``-inf`` → ``-9e999``. NaN → ``NULL``: SQLite stores every NaN as NULL anyway.
 - ``str`` → ``'…'`` with ``'`` doubled, everything else verbatim; text holding a NUL character
   cannot live in a literal and becomes ``CAST(X'<utf-8 hex>' AS TEXT)``.
 - ``bytes``/``bytearray``/``memoryview`` → ``X'<hex>'``. Hex digits are lower case.
@@ -50,6 +54,8 @@ ROW_LIMIT = 2_000_000
 _INT64_MIN = -(2**63)
 _INT64_MAX = 2**63 - 1
 _EXACT_INT_FLOAT = 2**53
+MAX_DECIMAL_DIGITS = 15  # below 2**53: exact as a double, and a repr of them reads back as is
+MAX_DECIMAL_PLACES = 18  # 10**18 is an exact 64-bit integer literal
 _STEP = 62  # 2**62 is the largest power of two an SQLite integer literal holds
 _STEP_LITERAL = str(2**_STEP)
 
@@ -67,9 +73,29 @@ def float_literal(value: float) -> str:
         return "NULL"
     if math.isinf(value):
         return "9e999" if value > 0 else "-9e999"
+    return decimal_literal(repr(value)) or _binary_literal(value)
+
+
+def decimal_literal(text: str) -> str | None:
+    """The exact literal of the float whose ``repr`` is ``text``, as a decimal (see module doc).
+
+    None when ``text`` has an exponent, more than 15 significant digits, or more than 18
+    after the point: the binary form is needed then.
+    """
+    if "e" in text:
+        return None
+    whole, frac = text.split(".")
+    if frac == "0":
+        return text if len(whole.lstrip("-")) <= MAX_DECIMAL_DIGITS else None
+    digits = (whole.lstrip("-") + frac).lstrip("0")
+    if len(digits) > MAX_DECIMAL_DIGITS or len(frac) > MAX_DECIMAL_PLACES:
+        return None
+    return f"({'-' if whole[0] == '-' else ''}{digits}.0/1{'0' * len(frac)})"
+
+
+def _binary_literal(value: float) -> str:
+    """``m·2**e`` with ``m`` odd, written with exact operands (see module doc)."""
     if value.is_integer() and abs(value) < _EXACT_INT_FLOAT:
-        if value == 0:
-            return "-0.0" if math.copysign(1.0, value) < 0 else "0.0"
         return f"{int(value)}.0"
     numerator, denominator = value.as_integer_ratio()
     if denominator == 1:

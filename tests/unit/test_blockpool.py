@@ -69,7 +69,7 @@ def test_declined_and_unsupported_blocks_come_back_as_such():
         with pytest.raises(FastPathUnsupportedError, match="unbalanced quotes"):
             pool.receive(0)
         pool.send(0, 2, b"7,b,0.5,y\n")  # the worker is still serving
-        assert pool.receive(0) == (b"(7,'b',(1.0/2),'y')", 1, 1)
+        assert pool.receive(0) == (b"(7,'b',(5.0/10),'y')", 1, 1)
     finally:
         pool.close()
 

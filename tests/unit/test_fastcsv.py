@@ -224,7 +224,7 @@ def test_selected_columns_in_another_order(tmp_path):
         width=3,
         coerce=coerce_by_type(("REAL", "INTEGER")),
     )
-    assert out.getvalue() == b'INSERT INTO "t" ("c","a") VALUES ((5.0/2),1),(NULL,2);\n'
+    assert out.getvalue() == b'INSERT INTO "t" ("c","a") VALUES ((25.0/10),1),(NULL,2);\n'
 
 
 def test_output_loads_into_sqlite_with_every_value(tmp_path):

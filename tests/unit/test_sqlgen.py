@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import random
+import re
 import sqlite3
 import struct
 from collections.abc import Sequence
@@ -178,7 +180,13 @@ def test_canonical_statement_form() -> None:
         (b"\x00\xff", "X'00ff'"),
         (3.0, "3.0"),
         (-0.0, "-0.0"),
-        (0.5, "(1.0/2)"),
+        (0.5, "(5.0/10)"),
+        (2855.63, "(285563.0/100)"),
+        (-0.0001, "(-1.0/10000)"),
+        (123456789012345.0, "123456789012345.0"),
+        (2.0**53 - 1, "9007199254740991.0"),
+        (0.1 + 0.2, "(1351079888211149.0/4503599627370496)"),  # 17 digits: binary
+        (1e-05, "(5902958103587057.0/4611686018427387904/128)"),  # an exponent: binary
         (float("inf"), "9e999"),
         (float("-inf"), "-9e999"),
         (float("nan"), "NULL"),
@@ -209,7 +217,7 @@ def test_unsupported_types_and_lone_surrogates_are_refused() -> None:
 
 
 def test_decimal_text_would_not_be_exact_but_float_literal_is() -> None:
-    # SQLite's own decimal parser is not correctly rounded: the reason for the m/2**k form.
+    # SQLite's own decimal parser is not correctly rounded: the reason for the fraction forms.
     conn = sqlite3.connect(":memory:")
     for x in (51.27239282695, 0.000401419, 8.1162e-17, 5e-324, 1.7976931348623157e308):
         (back,) = conn.execute(f"SELECT {float_literal(x)}").fetchone()
@@ -235,3 +243,19 @@ def test_long_values_up_to_the_row_limit_round_trip(
     text = unit * (size // len(unit.encode()))
     value: object = text if kind == "text" else text.encode()
     _round_trip([(1, value), (2, "next")], key='c"0' if by_key else None)
+
+
+def test_short_decimals_become_exact_decimal_fractions() -> None:
+    """20,000 short decimals: most are written (<digits>.0/<10**f>), each reads back bit for bit."""
+    rng = random.Random(7)
+    values = [round(rng.uniform(-1e6, 1e6), rng.randint(0, 12)) for _ in range(10_000)]
+    values += [rng.randint(-(10**15), 10**15) / 10 ** rng.randint(0, 19) for _ in range(10_000)]
+    conn = sqlite3.connect(":memory:")
+    decimal = 0
+    for start in range(0, len(values), 500):
+        chunk = values[start : start + 500]
+        literals = [float_literal(v) for v in chunk]
+        decimal += sum(bool(re.fullmatch(r"\(-?[1-9][0-9]*\.0/10*\)", lit)) for lit in literals)
+        got = conn.execute("SELECT " + ",".join(literals)).fetchone()
+        assert [struct.pack("<d", g) for g in got] == [struct.pack("<d", v) for v in chunk]
+    assert decimal > 15_000
