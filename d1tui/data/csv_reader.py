@@ -14,6 +14,7 @@ from itertools import chain, islice
 from typing import TYPE_CHECKING
 
 from d1tui.d1.errors import BadInputError, Location
+from d1tui.data.csv_locate import scan_file_record
 from d1tui.data.formats import FileFacts, ReadOptions
 from d1tui.data.rowsource import ObjectRow, RowSource, TextRow, locate_decode_error
 from d1tui.data.schema import unique_names
@@ -40,15 +41,16 @@ def read_csv(facts: FileFacts, options: ReadOptions) -> RowSource:
     """Open a CSV/TSV file described by ``facts`` (see the module docstring)."""
     path = facts.path
     codec = facts.encoding or "utf-8"
+    quote = options.quotechar or '"'
     raw = path.open("rb")
     text = io.TextIOWrapper(raw, encoding=codec, errors="strict", newline="")
     reader = csv.reader(
         text,
         delimiter=facts.delimiter or ",",
-        quotechar=options.quotechar or '"',
+        quotechar=quote,
         strict=True,
     )
-    records = _records(reader, facts, codec)
+    records = _records(reader, facts, codec, quote)
     try:
         first = next(records, None)
     except BaseException:
@@ -71,11 +73,15 @@ def read_csv(facts: FileFacts, options: ReadOptions) -> RowSource:
     def close() -> None:
         text.close()
 
-    rows: Iterator[tuple[int | None, TextRow | ObjectRow]] = _checked(body, len(columns), facts)
+    rows: Iterator[tuple[int | None, TextRow | ObjectRow]] = _checked(
+        body, len(columns), facts, quote
+    )
     return RowSource(path, columns, rows, False, raw.tell, close, warnings)
 
 
-def _records(reader: Reader, facts: FileFacts, codec: str) -> Iterator[tuple[int | None, TextRow]]:
+def _records(
+    reader: Reader, facts: FileFacts, codec: str, quote: str
+) -> Iterator[tuple[int | None, TextRow]]:
     """``(start line, fields)`` for every non-blank record; decode and quoting errors located."""
     line = 0
     try:
@@ -86,17 +92,19 @@ def _records(reader: Reader, facts: FileFacts, codec: str) -> Iterator[tuple[int
     except UnicodeDecodeError:
         raise locate_decode_error(facts.path, codec) from None
     except csv.Error as exc:
-        where = Location(facts.path, line=line + 1)
+        scan = scan_file_record(facts.path, codec, line + 1, facts.delimiter or ",", quote)
+        err_line, column = scan.error or (line + 1, None)
+        where = Location(facts.path, line=err_line, column=column)
         raise BadInputError(f"malformed CSV: {exc}", where=where) from None
 
 
 def _checked(
-    rows: Iterator[tuple[int | None, TextRow]], width: int, facts: FileFacts
+    rows: Iterator[tuple[int | None, TextRow]], width: int, facts: FileFacts, quote: str
 ) -> Iterator[tuple[int | None, TextRow | ObjectRow]]:
     """Pass rows through, raising on the first with a different field count."""
     for line, fields in rows:
         if len(fields) != width:
-            raise _ragged(line, len(fields), width, rows, facts)
+            raise _ragged(line, len(fields), width, rows, facts, quote=quote)
         yield line, fields
 
 
@@ -106,7 +114,17 @@ def _ragged(
     width: int,
     rows: Iterator[tuple[int | None, TextRow]],
     facts: FileFacts,
+    *,
+    quote: str,
 ) -> BadInputError:
+    where = Location(facts.path, line=line)
+    if line is not None:  # the column of the first extra field, or of the early line break
+        scan = scan_file_record(
+            facts.path, facts.encoding or "utf-8", line, facts.delimiter or ",", quote
+        )
+        at = scan.starts[width] if got > width and len(scan.starts) > width else scan.end
+        if at is not None and scan.error is None:
+            where = Location(facts.path, line=at[0], column=at[1])
     others: list[str] = []
     try:
         for other_line, fields in islice(rows, _RAGGED_SCAN):
@@ -122,6 +140,6 @@ def _ragged(
         detail += "; also lines " + ", ".join(others)
     return BadInputError(
         detail,
-        where=Location(facts.path, line=line),
+        where=where,
         hint="fix the rows named (a missing or extra delimiter, or an unclosed quote)",
     )

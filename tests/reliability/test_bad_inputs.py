@@ -62,11 +62,17 @@ Expect = Bad | Refused | Ok
 ENCODING = "--encoding"
 CASES: dict[str, Expect] = {
     # CSV
-    "truncated_in_quote.csv": Bad("unexpected end of data", ("line 3",)),
-    "truncated_mid_row.csv": Bad("2 fields where the header has 3", ("line 3",), "fix the rows"),
-    "ragged_short_row.csv": Bad("2 fields where the header has 3", ("line 3",), "delimiter"),
-    "ragged_long_row.csv": Bad("4 fields where the header has 2", ("line 3",), "delimiter"),
-    "ragged.tsv": Bad("1 fields where the header has 2", ("line 3",)),
+    "truncated_in_quote.csv": Bad("unexpected end of data", ("line 3", "column 3")),
+    "truncated_mid_row.csv": Bad(
+        "2 fields where the header has 3", ("line 3", "column 4"), "fix the rows"
+    ),
+    "ragged_short_row.csv": Bad(
+        "2 fields where the header has 3", ("line 3", "column 4"), "delimiter"
+    ),
+    "ragged_long_row.csv": Bad(
+        "4 fields where the header has 2", ("line 3", "column 5"), "delimiter"
+    ),
+    "ragged.tsv": Bad("1 fields where the header has 2", ("line 3", "column 2")),
     "empty.csv": Bad("no columns", (), "header row"),
     "only_blank_lines.csv": Bad("no columns", (), "header row"),
     "header_only.csv": Ok(
@@ -84,7 +90,7 @@ CASES: dict[str, Expect] = {
     "quoted_newlines.csv": Ok(
         "SELECT note FROM {t} ORDER BY id", [("line one\nline two",), ('say "hi"',)]
     ),
-    "stray_quote.csv": Bad("malformed CSV", ("line 3",)),
+    "stray_quote.csv": Bad("malformed CSV", ("line 3", "column 6")),
     "semicolons.csv": Ok("SELECT id, price FROM {t} ORDER BY id", [(1, "2,50"), (2, "3,75")]),
     "hostile_header.csv": Ok('SELECT "x""); DROP TABLE items;--", "_cf_KV" FROM {t}', [("a", "b")]),
     "sql_looking_values.csv": Ok(
