@@ -59,7 +59,9 @@ def serve(stdin: BinaryIO, stdout: BinaryIO) -> None:
 
 
 def main() -> None:
-    """Entry point of ``python -m d1tui.data.blockworker``."""
+    """Entry point of ``python -m d1tui.data.blockworker [MODULE …]`` (imported while waiting)."""
+    for module in sys.argv[1:]:
+        importlib.import_module(module)
     with contextlib.suppress(EOFError, BrokenPipeError):  # the parent went away
         serve(sys.stdin.buffer, sys.stdout.buffer)
 

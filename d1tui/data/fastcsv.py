@@ -33,6 +33,7 @@ from d1tui.data.blockpool import (
     BLOCK_SIZE,
     Pipeline,
     ProgressFn,
+    WorkerPool,
     start_pool,
     worker_count,
 )
@@ -66,6 +67,7 @@ def convert_csv(
     progress: ProgressFn | None = None,
     cancel: threading.Event | None = None,
     workers: int | None = None,
+    spawned: WorkerPool | None = None,
 ) -> ConvertStats:
     """Convert a UTF-8 CSV file to INSERT statements written through ``write``.
 
@@ -76,6 +78,7 @@ def convert_csv(
         coerce: the exact path's value conversion ``(text, output_column, where) -> value``.
         hasher: an md5 object to continue (e.g. after a ``CREATE TABLE`` written first).
         workers: rendering processes; ``None`` picks up to 2 for files over 16 MiB, 0 for none.
+        spawned: worker processes already started (``blockpool.spawn_pool``) to use instead.
     Raises ``FastPathUnsupportedError`` when the file needs the exact path from its start.
     """
     sel = list(range(len(columns))) if select is None else list(select)
@@ -102,7 +105,7 @@ def convert_csv(
     packer = StatementPacker(sink, table, columns, key_column=key_column, limit=limit)
     layout = (list(column_types), sel, nfields, conv.delim, conv.quote, conv.nullable)
     setup = ("d1tui.data.csvblock", "worker_renderer", (layout,))
-    pool = start_pool(worker_count(path.stat().st_size, workers), setup)
+    pool = start_pool(worker_count(path.stat().st_size, workers), setup, spawned)
     pipeline = Pipeline(
         local=conv.fast,
         exact=conv.exact,

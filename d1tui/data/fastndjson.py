@@ -33,6 +33,7 @@ from d1tui.data.blockpool import (
     BLOCK_SIZE,
     Pipeline,
     ProgressFn,
+    WorkerPool,
     start_pool,
     worker_count,
 )
@@ -219,20 +220,22 @@ def convert_ndjson(
     progress: ProgressFn | None = None,
     cancel: threading.Event | None = None,
     workers: int | None = None,
+    spawned: WorkerPool | None = None,
 ) -> ConvertStats:
     """Convert an NDJSON file (one object per line, keys = ``columns``) to INSERT statements.
 
     ``coerce(value, column, where)`` is the exact path's conversion of one parsed JSON value
     (default: the value itself). Raises ``FastPathUnsupportedError`` for lines only the exact
     reader can explain (not JSON, not an object): convert the file with it instead. Files of
-    16 MiB or more are rendered by up to 2 worker processes (``workers`` overrides).
+    16 MiB or more are rendered by up to 2 worker processes (``workers`` overrides; ``spawned``
+    are worker processes already started to use).
     """
     conv = _Blocks(path, columns, column_types, coerce or _as_is)
     sink = HashingSink(write, hasher)
     packer = StatementPacker(sink, table, columns, key_column=key_column, limit=limit)
     layout = (list(columns), list(column_types), conv.nullable)
     setup = ("d1tui.data.fastndjson", "worker_renderer", (layout,))
-    pool = start_pool(worker_count(path.stat().st_size, workers), setup)
+    pool = start_pool(worker_count(path.stat().st_size, workers), setup, spawned)
     pipeline = Pipeline(
         local=conv.fast,
         exact=conv.exact,

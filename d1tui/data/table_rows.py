@@ -21,6 +21,7 @@ from d1tui.d1.errors import BadInputError, Location
 from d1tui.d1.events import PrepareProgress
 from d1tui.data import fastcsv, fastndjson
 from d1tui.data.blockpack import FastPathUnsupportedError
+from d1tui.data.blockpool import WorkerPool, spawn_pool, worker_count
 from d1tui.data.convert import Plan, WidenError, existing_table_plan, infer, new_table_plan
 from d1tui.data.formats import FileFacts, Format, ReadOptions
 from d1tui.data.readers import open_rows
@@ -57,6 +58,26 @@ def write_table_rows(
             where=Location(facts.path),
             hint="pick another table name",
         )
+    # workers start now, while the head of the file is read and its types inferred
+    renderer = "d1tui.data.fastndjson" if facts.format == Format.NDJSON else "d1tui.data.csvblock"
+    spare = spawn_pool(worker_count(facts.size, None), (renderer,)) if _parallel(facts) else None
+    try:
+        return _write_rows(facts, options, target, out, spare, progress=progress, stop=stop)
+    finally:
+        if spare is not None:
+            spare.close()  # used or not: closing twice is harmless
+
+
+def _write_rows(
+    facts: FileFacts,
+    options: ReadOptions,
+    target: Target,
+    out: SqlFile,
+    spare: WorkerPool | None,
+    *,
+    progress: Progress,
+    stop: threading.Event,
+) -> tuple[dict[str, int], tuple[str, ...]]:
     stats: tuple[list[str], list[ColumnStats]] | None = None
     for _attempt in range(3):
         with open_rows(facts, options) as source:
@@ -88,7 +109,9 @@ def write_table_rows(
                     out=out,
                     progress=progress,
                     stop=stop,
+                    spawned=spare,
                 )
+                spare = None  # the converter closes it
                 if rows is None:
                     rows = _convert(
                         facts, source, plan, remaining, out=out, progress=progress, stop=stop
@@ -99,6 +122,12 @@ def write_table_rows(
                 continue
             return {plan.table: rows}, created
     raise BadInputError("the file changed while it was read", where=Location(facts.path))
+
+
+def _parallel(facts: FileFacts) -> bool:
+    """Whether a block-wise converter may take the file (then it may want worker processes)."""
+    fast_format = facts.format in (*_LINED, Format.NDJSON)
+    return fast_format and (facts.encoding or "utf-8") in ("utf-8", "utf-8-sig")
 
 
 def _fast_types(facts: FileFacts, plan: Plan) -> list[str] | None:
@@ -120,6 +149,7 @@ def _fast(
     out: SqlFile,
     progress: Progress,
     stop: threading.Event,
+    spawned: WorkerPool | None,
 ) -> int | None:
     """Convert with ``fastcsv``/``fastndjson`` when they apply; None when the exact path must."""
     types = _fast_types(facts, plan)
@@ -138,6 +168,7 @@ def _fast(
         "hasher": out.md5,
         "progress": report,
         "cancel": stop,
+        "spawned": spawned,
     }
     try:
         if facts.format in (Format.CSV, Format.TSV):
