@@ -3,7 +3,9 @@
 A renderer takes one column of a block as raw UTF-8 field values (``'`` already doubled, quoting
 removed) and returns the SQL literal of each, or ``None`` when any value is outside what it
 renders exactly the same way as ``sqlgen.sql_literal`` would after the exact path's conversion;
-the block then goes through the exact path. Empty fields become ``NULL``.
+the block then goes through the exact path. Empty fields become ``NULL``. TEXT fields need no
+renderer: ``row_blob`` puts their quotes into the separators of the one join that builds a block
+(``text_literals`` quotes a column holding NULLs).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """CSV → multi-row INSERTs a block at a time, byte-identical to the exact per-value path.
 
-The fast path runs no Python code per row or value: each ~1 MiB block of complete records is
+The fast path runs no Python code per row or value: each ~0.5 MiB block of complete records is
 split once on the quote character (which locates quoted spans), delimiters and line breaks inside
 quotes are swapped for sentinel bytes, fields are split once, columns are taken by slicing and
 validated and rendered whole (``csvblock``, ``fastcols``), and the rows are packed into
