@@ -14,6 +14,7 @@ import contextlib
 import importlib
 import mmap
 import pickle
+import signal
 import struct
 import sys
 import traceback
@@ -60,6 +61,8 @@ def serve(stdin: BinaryIO, stdout: BinaryIO) -> None:
 
 def main() -> None:
     """Entry point of ``python -m d1tui.data.blockworker [MODULE …]`` (imported while waiting)."""
+    # Ctrl+C reaches the whole process group: the parent cancels, then stops this worker
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     for module in sys.argv[1:]:
         importlib.import_module(module)
     with contextlib.suppress(EOFError, BrokenPipeError):  # the parent went away

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -174,3 +175,18 @@ print(stats.rows, started)
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["20000", "[2]"]
+
+
+def test_ctrl_c_is_left_to_the_parent():
+    """Ctrl+C reaches every process of the group; a worker ignores it, the parent cancels."""
+    pool = start_pool(1, CSV_SETUP)
+    assert pool is not None
+    try:
+        pool.send(0, 0, b"1,a,2.5,x\n")
+        assert pool.receive(0) is not None  # started and serving
+        os.kill(pool.procs[0].pid, signal.SIGINT)
+        pool.send(0, 1, b"2,b,0.5,y\n")
+        assert pool.receive(0) == (b"(2,'b',(5.0/10),'y')", 1, 1)
+        assert pool.procs[0].poll() is None
+    finally:
+        pool.close()
