@@ -124,15 +124,19 @@ def _write_rows(
     raise BadInputError("the file changed while it was read", where=Location(facts.path))
 
 
+def _utf8(facts: FileFacts) -> bool:
+    """Whether the file is UTF-8, the only encoding the block-wise converters read."""
+    return (facts.encoding or "utf-8") in ("utf-8", "utf-8-sig")
+
+
 def _parallel(facts: FileFacts) -> bool:
     """Whether a block-wise converter may take the file (then it may want worker processes)."""
-    fast_format = facts.format in (*_LINED, Format.NDJSON)
-    return fast_format and (facts.encoding or "utf-8") in ("utf-8", "utf-8-sig")
+    return facts.format in (*_LINED, Format.NDJSON) and _utf8(facts)
 
 
 def _fast_types(facts: FileFacts, plan: Plan) -> list[str] | None:
     """Column types for a block-wise converter, or None when only the exact path applies."""
-    if plan.schema is None or (facts.encoding or "utf-8") not in ("utf-8", "utf-8-sig"):
+    if plan.schema is None or not _utf8(facts):
         return None
     if any(k not in FAST_KINDS for k in plan.kinds):
         return None
