@@ -99,6 +99,7 @@ def _write_rows(
                     exc.where = Location(facts.path, line=1 if facts.format in _LINED else None)
                 raise
             remaining = chain(head, source.rows)
+            spawned, spare = spare, None  # for the first attempt only: the converter closes it
             try:
                 rows = _fast(
                     facts,
@@ -109,9 +110,8 @@ def _write_rows(
                     out=out,
                     progress=progress,
                     stop=stop,
-                    spawned=spare,
+                    spawned=spawned,
                 )
-                spare = None  # the converter closes it
                 if rows is None:
                     rows = _convert(
                         facts, source, plan, remaining, out=out, progress=progress, stop=stop

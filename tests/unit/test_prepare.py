@@ -9,13 +9,14 @@ import json
 import sqlite3
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from d1tui.d1.errors import BadInputError, ImportCancelledError
 from d1tui.d1.events import PrepareProgress
 from d1tui.d1.prepared import PreparedImport
-from d1tui.data import fastcsv, fastndjson, table_rows
+from d1tui.data import blockpool, fastcsv, fastndjson, table_rows
 from d1tui.data.formats import ReadOptions
 from d1tui.data.prepare import FakeSpec, Target, prepare_fake, prepare_file
 from d1tui.data.preview import preview_fake
@@ -136,6 +137,29 @@ def test_fast_path_and_exact_path_write_the_same_bytes(
     assert fast.path.read_bytes() == exact.path.read_bytes()
     assert (fast.md5, fast.statements, fast.rows) == (exact.md5, exact.statements, exact.rows)
     assert _run(exact).execute("SELECT count(*) FROM f").fetchone() == (1500,)
+
+
+def test_types_widening_after_the_head_of_a_file_big_enough_for_workers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The retry after widening starts its own workers (the first ones are closed by then)."""
+    monkeypatch.setattr(blockpool, "PARALLEL_MIN_BYTES", 1024)  # workers for a small file
+    started: list[int] = []
+    real_init = blockpool.WorkerPool.__init__
+
+    def counting_init(self: blockpool.WorkerPool, *args: Any) -> None:
+        real_init(self, *args)
+        started.append(len(self.procs))
+
+    monkeypatch.setattr(blockpool.WorkerPool, "__init__", counting_init)
+    n = 3000
+    rows = [["id", "score"]] + [[str(i), f"{i}.5"] for i in range(n)] + [[str(n), "n/a"]]
+    path = tmp_path / "w.csv"
+    _write_csv(path, rows)
+    conn = _run(_prepare(path, tmp_path, Target("w", True)))
+    assert len(started) == 2 and all(started)  # spawned early, used and closed; new for the retry
+    assert [r[2] for r in conn.execute("PRAGMA table_info(w)")] == ["INTEGER", "TEXT"]
+    assert conn.execute("SELECT count(*), max(score) FROM w").fetchone() == (n + 1, "n/a")
 
 
 def test_existing_table_mapping_and_not_null(tmp_path: Path) -> None:
