@@ -78,7 +78,11 @@ def start_pool(workers: int, setup: Setup, spawned: WorkerPool | None = None) ->
     """``spawned`` (else ``workers`` new worker processes) set up to render with ``setup``."""
     pool = spawned if spawned is not None else spawn_pool(workers)
     if pool is not None:
-        pool.configure(setup)
+        try:
+            pool.configure(setup)
+        except BaseException:
+            pool.close()
+            raise
     return pool
 
 
@@ -114,14 +118,15 @@ class WorkerPool:
         os.ftruncate(self._file.fileno(), self.size)
         self.ring = mmap.mmap(self._file.fileno(), self.size)
         # A worker imports what this process does (this d1tui first): it gets this sys.path, so
-        # it can skip site and its .pth files (-S), which take 50 ms on some machines.
+        # it can skip site and its .pth files (-S), which take 50 ms on some machines, and must
+        # not put the current directory first (-P: a csv.py there would shadow the real one).
         root = str(Path(__file__).resolve().parents[2])
         env = dict(os.environ, PYTHONPATH=os.pathsep.join([root, *filter(None, sys.path)]))
         self.procs: list[subprocess.Popen[bytes]] = []
         try:
             for _ in range(workers):
                 proc = subprocess.Popen(
-                    [sys.executable, "-S", "-m", "d1tui.data.blockworker", *preload],
+                    [sys.executable, "-S", "-P", "-m", "d1tui.data.blockworker", *preload],
                     stdin=subprocess.PIPE,
                     stdout=subprocess.PIPE,
                     stderr=subprocess.PIPE,
@@ -175,9 +180,10 @@ class WorkerPool:
         assert stdout is not None
         buf = bytearray(n)
         view, got = memoryview(buf), 0
+        poller = select.poll()  # not select.select: it fails on descriptors of 1024 and up
+        poller.register(stdout.fileno(), select.POLLIN)
         while got < n:
-            ready, _, _ = select.select([stdout], [], [], WORKER_TIMEOUT)
-            if not ready:
+            if not poller.poll(WORKER_TIMEOUT * 1000):
                 raise FastPathUnsupportedError("a conversion worker did not answer")
             k = os.readv(stdout.fileno(), [view[got:]])
             if not k:

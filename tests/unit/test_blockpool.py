@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from d1tui.data.blockpack import FastPathUnsupportedError
-from d1tui.data.blockpool import SLOT_SIZE, start_pool
+from d1tui.data.blockpool import SLOT_SIZE, spawn_pool, start_pool
 from d1tui.data.csvblock import last_record_end, worker_renderer
 from d1tui.data.fastcsv import convert_csv
 
@@ -190,3 +190,26 @@ def test_ctrl_c_is_left_to_the_parent():
         assert pool.procs[0].poll() is None
     finally:
         pool.close()
+
+
+def test_a_csv_py_in_the_current_directory_does_not_reach_the_workers(tmp_path, monkeypatch):
+    """Workers run with -P: the directory d1tui is run from is not searched first."""
+    (tmp_path / "csv.py").write_text("raise ImportError('a csv.py of the user')\n")
+    monkeypatch.chdir(tmp_path)
+    pool = start_pool(1, CSV_SETUP)
+    assert pool is not None
+    try:
+        pool.send(0, 0, b"1,a,2.5,x\n")
+        assert pool.receive(0) == (b"(1,'a',(25.0/10),'x')", 1, 1)
+    finally:
+        pool.close()
+
+
+def test_workers_that_die_before_their_setup_are_closed_and_reported():
+    pool = spawn_pool(1)
+    assert pool is not None
+    pool.procs[0].kill()
+    pool.procs[0].wait()
+    with pytest.raises(FastPathUnsupportedError, match="worker stopped"):
+        start_pool(1, CSV_SETUP, pool)
+    assert pool.procs == [] and pool.ring.closed
