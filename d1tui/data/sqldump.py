@@ -45,6 +45,8 @@ from d1tui.data.sqlsplit import (
     value_tuples,
 )
 
+# D1's allowed PRAGMAs (d1-api.md). The emulator keeps its own copy in emulator/sqlrules.py on
+# purpose: it stands in for D1 and imports nothing from the client.
 ALLOWED_PRAGMAS = frozenset(
     {
         "table_list",

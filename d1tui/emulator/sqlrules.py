@@ -43,6 +43,8 @@ _PRIMARY_NAMES = {
     28: "SQLITE_WARNING",
 }
 
+# D1's allowed PRAGMAs. The client's copy (data/sqldump.py) is separate on purpose: the emulator
+# stands in for D1 and imports nothing from the client.
 ALLOWED_PRAGMAS = frozenset(
     {
         "table_list",
