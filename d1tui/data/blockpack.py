@@ -40,7 +40,11 @@ class ConvertStats:
 
 
 class HashingSink:
-    """Writes byte chunks in a background thread, updating an md5 over everything written."""
+    """Writes byte chunks in a background thread, updating an md5 over everything written.
+
+    The thread starts with the first chunk, so a sink given up before any (a converter that
+    fails while setting up) leaves nothing running.
+    """
 
     def __init__(self, write: Callable[[bytes], object], hasher: object | None = None) -> None:
         self._write = write
@@ -49,7 +53,6 @@ class HashingSink:
         self._error: BaseException | None = None
         self.bytes_written = 0
         self._thread = threading.Thread(target=self._run, name="d1tui-sql-writer", daemon=True)
-        self._thread.start()
 
     def _run(self) -> None:
         update = self._md5.update  # type: ignore[attr-defined]
@@ -67,21 +70,26 @@ class HashingSink:
         if self._error is not None:
             raise self._error
         if chunk:
+            if self._thread.ident is None:  # not started yet
+                self._thread.start()
             self.bytes_written += len(chunk)
             self._queue.put(chunk)
 
     def close(self) -> str:
         """Wait for everything queued to be written; return the md5 hex digest."""
-        self._queue.put(None)
-        self._thread.join()
+        self._stop()
         if self._error is not None:
             raise self._error
         return str(self._md5.hexdigest())  # type: ignore[attr-defined]
 
     def abort(self) -> None:
         """Stop the thread without raising (used on the way out of an error)."""
-        self._queue.put(None)
-        self._thread.join()
+        self._stop()
+
+    def _stop(self) -> None:
+        if self._thread.ident is not None:  # started
+            self._queue.put(None)
+            self._thread.join()
 
 
 class StatementPacker:

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import os
 import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
 
-from d1tui.data.blockpack import FastPathUnsupportedError
+from d1tui.data.blockpack import FastPathUnsupportedError, HashingSink
 from d1tui.data.blockpool import SLOT_SIZE, spawn_pool, start_pool
 from d1tui.data.csvblock import last_record_end, worker_renderer
 from d1tui.data.fastcsv import convert_csv
@@ -213,3 +215,32 @@ def test_workers_that_die_before_their_setup_are_closed_and_reported():
     with pytest.raises(FastPathUnsupportedError, match="worker stopped"):
         start_pool(1, CSV_SETUP, pool)
     assert pool.procs == [] and pool.ring.closed
+
+
+def test_a_converter_failing_while_it_sets_up_leaves_no_writer_thread(tmp_path):
+    """Its workers died before their setup: the error comes back, and nothing keeps running."""
+    path = tmp_path / "f.csv"
+    _write_csv(path, [[i, f"n{i}", i / 4, "x"] for i in range(100)])
+    pool = spawn_pool(1)
+    assert pool is not None
+    pool.procs[0].kill()
+    pool.procs[0].wait()
+    with pytest.raises(FastPathUnsupportedError, match="worker stopped"):
+        convert_csv(
+            path,
+            io.BytesIO().write,
+            table="t",
+            columns=["id", "name", "score", "note"],
+            column_types=TYPES,
+            coerce=lambda text, j, _w: None if text == "" else (int, str, float, str)[j](text),
+            spawned=pool,
+        )
+    assert not [t for t in threading.enumerate() if t.name == "d1tui-sql-writer"]
+
+
+def test_a_sink_hashes_what_it_writes_and_nothing_when_given_nothing():
+    out = io.BytesIO()
+    used = HashingSink(out.write)
+    used.put(b"abc")
+    assert used.close() == hashlib.md5(b"abc").hexdigest() and out.getvalue() == b"abc"
+    assert HashingSink(out.write).close() == hashlib.md5(b"").hexdigest()
