@@ -415,6 +415,9 @@ def test_cancel_mid_poll_stops_polling_and_confirms_the_rollback(
 def test_a_token_that_expires_after_the_upload_stops_the_import_before_ingest(
     emu: Emulator, client: D1Client, tmp_path: Path
 ) -> None:
+    # the engine runs in its own thread: ingest waits server-side (before its token is checked)
+    # until this thread has expired the token, however loaded the machine
+    emu.faults.add("ingest", "latency", delay=1.0)
     events = run_import(client, "demo", write_sql(tmp_path / "a.sql", rows=ROWS))
     seen = until(events, lambda e: isinstance(e, StageFinished) and e.stage is Stage.UPLOAD)
     emu.token_status = "expired"
@@ -444,6 +447,7 @@ def test_a_token_that_expires_mid_poll_ends_the_import_and_d1_rolls_it_back(
 def test_a_database_deleted_mid_flow_is_reported_as_not_found(
     emu: Emulator, client: D1Client, tmp_path: Path
 ) -> None:
+    emu.faults.add("ingest", "latency", delay=1.0)  # as above: the deletion comes first
     events = run_import(client, "demo", write_sql(tmp_path / "a.sql", rows=ROWS))
     seen = until(events, lambda e: isinstance(e, StageFinished) and e.stage is Stage.UPLOAD)
     emu.delete_database("demo")
