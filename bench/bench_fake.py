@@ -26,9 +26,9 @@ from pathlib import Path
 
 from faker import Faker
 
-from d1tui.data.fake import write_fake_sql
-from d1tui.data.schema import TARGET_D1_TABLE, Column, TableSchema
-from d1tui.data.sqlgen import InsertWriter
+from d1tui.convert.fake.rows import write_fake_sql
+from d1tui.convert.schema import TARGET_D1_TABLE, Column, TableSchema
+from d1tui.convert.sql.inserts import InsertWriter
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results" / "fake.md"

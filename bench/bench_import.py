@@ -27,11 +27,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from d1tui.d1.client import D1Client
-from d1tui.d1.events import ImportFailed, ImportSucceeded
-from d1tui.d1.importer import ImportOptions, run_import
-from d1tui.d1.prepared import PreparedImport
-from d1tui.d1.secret import Secret
+from d1tui.api.client import D1Client
+from d1tui.events import ImportFailed, ImportSucceeded
+from d1tui.importer.prepared import PreparedImport
+from d1tui.importer.run import ImportOptions, run_import
+from d1tui.settings.secret import Secret
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent

@@ -16,11 +16,11 @@ import resource
 import sys
 from pathlib import Path
 
-from d1tui.d1.prepared import PreparedImport
-from d1tui.data.fastcsv import convert_csv
-from d1tui.data.fastndjson import convert_ndjson
-from d1tui.data.formats import ReadOptions
-from d1tui.data.prepare import Target, prepare_file
+from d1tui.convert.detect import ReadOptions
+from d1tui.convert.fast.csv_convert import convert_csv
+from d1tui.convert.fast.ndjson_convert import convert_ndjson
+from d1tui.convert.prepare import Target, prepare_file
+from d1tui.importer.prepared import PreparedImport
 
 COLUMNS = ("id", "name", "email", "score", "created", "note")
 TYPES = ("INTEGER", "TEXT", "TEXT", "REAL", "TEXT", "TEXT")

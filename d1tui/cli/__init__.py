@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from d1tui import __version__
 from d1tui.cli import config_cmd, convert_cmd, emulator_cmd, fake_cmd, import_cmd, tui_cmd
 from d1tui.cli.help import MAIN_EPILOG
-from d1tui.d1.errors import D1Error, ExitCode
+from d1tui.errors import D1Error, ExitCode
 
 
 def build_parser() -> argparse.ArgumentParser:

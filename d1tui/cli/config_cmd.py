@@ -12,8 +12,8 @@ from typing import Any
 
 from d1tui.cli.help import SETTINGS
 from d1tui.cli.options import add_target_options, target_settings
-from d1tui.config import Settings, find_wrangler_config, load_profile, profile_dir
-from d1tui.profile import forget_profile, save_profile
+from d1tui.settings.config import Settings, find_wrangler_config, load_profile, profile_dir
+from d1tui.settings.profile import forget_profile, save_profile
 
 
 def describe(settings: Settings) -> list[tuple[str, str, str]]:
@@ -72,8 +72,8 @@ def notes_for(settings: Settings) -> list[str]:
 
 def verify(settings: Settings) -> str:
     """Ask the API whether the token is good; a short answer (never raises)."""
-    from d1tui.d1.errors import D1Error
-    from d1tui.local import make_client
+    from d1tui.errors import D1Error
+    from d1tui.settings.local import make_client
 
     try:
         with make_client(settings) as client:

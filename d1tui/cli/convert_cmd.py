@@ -14,8 +14,8 @@ from typing import Any
 from d1tui.cli.import_cmd import check_readable, collect_prepared, default_table
 from d1tui.cli.options import add_reader_options, read_options
 from d1tui.cli.render import TextRenderer, human_bytes
-from d1tui.d1.events import PrepareProgress
-from d1tui.d1.prepared import PreparedImport
+from d1tui.events import PrepareProgress
+from d1tui.importer.prepared import PreparedImport
 
 EPILOG = """\
 examples:
@@ -75,7 +75,7 @@ def summary(prepared: PreparedImport, output: Path | None) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Convert the file; progress and the summary go to stderr."""
-    from d1tui.data.prepare import Target, prepare_file
+    from d1tui.convert.prepare import Target, prepare_file
 
     check_readable(args.file)
     options = read_options(args)

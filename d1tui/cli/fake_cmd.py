@@ -12,7 +12,7 @@ from d1tui.cli.convert_cmd import consume, deliver, output_dir
 from d1tui.cli.import_cmd import collect_prepared, import_prepared, table_schema, with_output
 from d1tui.cli.options import UsageError, add_target_options, resolve_database, target_settings
 from d1tui.cli.render import Renderer, TextRenderer
-from d1tui.d1.errors import BadInputError, Location
+from d1tui.errors import BadInputError, Location
 
 EPILOG = """\
 examples:
@@ -33,8 +33,8 @@ def schema_from_sqlite(path: Path, table: str) -> Any:
     """The columns of ``table`` in an SQLite file (single-column UNIQUE kept) as a TableSchema."""
     import sqlite3
 
-    from d1tui.data.schema import Column, TableSchema
-    from d1tui.data.sqlgen import quote_identifier as quoted
+    from d1tui.convert.schema import Column, TableSchema
+    from d1tui.convert.sql.inserts import quote_identifier as quoted
 
     try:
         con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
@@ -87,7 +87,7 @@ def live_schema(client: Any, db_uuid: str, table: str) -> tuple[Any, dict[str, i
 
 def offline_schema(args: argparse.Namespace) -> Any:
     """The schema from --schema-from, else the seed tutorial's table under the chosen name."""
-    from d1tui.data.schema import TARGET_D1_TABLE, TableSchema
+    from d1tui.convert.schema import TARGET_D1_TABLE, TableSchema
 
     if args.schema_from:
         return schema_from_sqlite(args.schema_from, args.table)
@@ -96,14 +96,14 @@ def offline_schema(args: argparse.Namespace) -> Any:
 
 def fake_target(schema: Any, max_ids: dict[str, int], *, create: bool) -> Any:
     """The data layer's Target for rows of ``schema``, with CREATE TABLE first when ``create``."""
-    from d1tui.data.prepare import Target
+    from d1tui.convert.prepare import Target
 
     return Target(table=schema.name, create=create, existing=schema, current_max_ids=max_ids)
 
 
 def fake_spec(args: argparse.Namespace) -> Any:
     """Rows, seed and locale as the data layer's FakeSpec."""
-    from d1tui.data.prepare import FakeSpec
+    from d1tui.convert.prepare import FakeSpec
 
     if args.rows < 1:
         raise UsageError("--rows must be at least 1")
@@ -112,8 +112,8 @@ def fake_spec(args: argparse.Namespace) -> Any:
 
 def run(args: argparse.Namespace) -> int:
     """Generate the rows and write the SQL (or import them with --import)."""
-    from d1tui.data.prepare import prepare_fake
-    from d1tui.local import make_client
+    from d1tui.convert.prepare import prepare_fake
+    from d1tui.settings.local import make_client
 
     spec = fake_spec(args)
     if args.do_import:
@@ -135,8 +135,8 @@ def run(args: argparse.Namespace) -> int:
 
 def import_fake(args: argparse.Namespace, out: Renderer) -> int:
     """--import: generate into a temp file and import it into the target database."""
-    from d1tui.data.prepare import prepare_fake
-    from d1tui.local import make_client
+    from d1tui.convert.prepare import prepare_fake
+    from d1tui.settings.local import make_client
 
     spec = fake_spec(args)
     with target_settings(args) as settings, make_client(settings) as client:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from d1tui.d1.errors import ExitCode
+from d1tui.errors import ExitCode
 
 EXIT_CODES = "\n".join(
     f"  {int(code):>3}  {text}"

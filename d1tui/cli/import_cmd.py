@@ -16,15 +16,15 @@ from typing import Any
 
 from d1tui.cli.options import resolve_database, target_settings
 from d1tui.cli.render import NOTE, WARNING, JsonRenderer, Renderer, TextRenderer, human_bytes
-from d1tui.d1.errors import BadInputError, D1Error, ExitCode, ImportCancelledError, Location
-from d1tui.d1.events import (
+from d1tui.errors import BadInputError, D1Error, ExitCode, ImportCancelledError, Location
+from d1tui.events import (
     DatabaseState,
     ImportFailed,
     ImportSucceeded,
     PrepareProgress,
     Stage,
 )
-from d1tui.d1.prepared import PreparedImport, oversize_error
+from d1tui.importer.prepared import PreparedImport, oversize_error
 
 
 def check_readable(path: Path) -> None:
@@ -47,7 +47,7 @@ def default_table(path: Path) -> str:
 
 def table_schema(info: Any) -> Any:
     """A live table's description (``TableInfo``) as the data layer's ``TableSchema``."""
-    from d1tui.data.schema import Column, TableSchema
+    from d1tui.convert.schema import Column, TableSchema
 
     columns = tuple(
         Column(
@@ -64,8 +64,8 @@ def table_schema(info: Any) -> Any:
 
 def build_target(args: argparse.Namespace, client: Any, db_uuid: str, fmt: Any) -> Any:
     """The table the rows go to: an existing one (mapped by name) or, with --create, a new one."""
-    from d1tui.data.formats import Format
-    from d1tui.data.prepare import Target
+    from d1tui.convert.detect import Format
+    from d1tui.convert.prepare import Target
 
     table = args.table or default_table(args.file)
     if fmt in (Format.SQL, Format.SQLITE):
@@ -105,7 +105,7 @@ def collect_prepared(
 
 def prepare(args: argparse.Namespace, target: Any, options: Any, out: Renderer) -> PreparedImport:
     """Convert the file to import-ready SQL, showing progress; BadInputError names the place."""
-    from d1tui.data.prepare import prepare_file
+    from d1tui.convert.prepare import prepare_file
 
     return collect_prepared(prepare_file(args.file, options, target), out, args.file)
 
@@ -158,8 +158,8 @@ def with_output(
 
 def _run(args: argparse.Namespace, out: Renderer) -> int:
     from d1tui.cli.options import read_options
-    from d1tui.data.formats import detect
-    from d1tui.local import make_client
+    from d1tui.convert.detect import detect
+    from d1tui.settings.local import make_client
 
     check_readable(args.file)
     options = read_options(args)
@@ -232,7 +232,7 @@ def import_prepared(
 def run_events(client: Any, db_uuid: str, prepared: PreparedImport, out: Renderer) -> Any:
     """Run the engine in a thread and render its events; Ctrl-C cancels (twice: stop waiting)."""
     from d1tui.cli.options import IMPORT_OPTIONS
-    from d1tui.d1.importer import ImportOptions, run_import
+    from d1tui.importer.run import ImportOptions, run_import
 
     options = ImportOptions(**IMPORT_OPTIONS)
     cancel = threading.Event()

@@ -13,8 +13,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from d1tui.config import MissingSettingError, Settings, Sourced, resolve_settings
-from d1tui.d1.errors import D1Error, ExitCode, NotFoundError
+from d1tui.errors import D1Error, ExitCode, NotFoundError
+from d1tui.settings.config import MissingSettingError, Settings, Sourced, resolve_settings
 
 # Keyword arguments for the in-process emulator behind --local and for the import engine's
 # ImportOptions (tests shorten their waits here).
@@ -88,7 +88,7 @@ def add_reader_options(parser: argparse.ArgumentParser) -> None:
 
 def read_options(args: argparse.Namespace) -> Any:
     """Build the data layer's ``ReadOptions`` from the reader flags."""
-    from d1tui.data.formats import Format, ReadOptions
+    from d1tui.convert.detect import Format, ReadOptions
 
     types: dict[str, str] = {}
     for item in args.types:
@@ -149,7 +149,7 @@ def target_settings(args: argparse.Namespace) -> Iterator[Settings]:
     if not args.local:
         yield remote_settings(args)
         return
-    from d1tui.local import local_emulator
+    from d1tui.settings.local import local_emulator
 
     with local_emulator(args.data_dir, **EMULATOR_KWARGS) as (_emu, local):
         yield with_database(local, args.database)

@@ -10,8 +10,8 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
-from d1tui.d1.errors import BadInputError, D1Error
-from d1tui.d1.events import (
+from d1tui.errors import BadInputError, D1Error
+from d1tui.events import (
     DatabaseState,
     HashProgress,
     ImportFailed,

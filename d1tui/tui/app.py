@@ -15,15 +15,15 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
-from d1tui.config import Settings
+from d1tui.settings.config import Settings
 from d1tui.tui.local_start import LocalStart
 from d1tui.tui.screens.credentials import CredentialsScreen
 from d1tui.tui.session import Session
 
 if TYPE_CHECKING:
-    from d1tui.d1.client import D1Client
-    from d1tui.d1.events import ImportFailed, ImportSucceeded
-    from d1tui.d1.importer import ImportOptions
+    from d1tui.api.client import D1Client
+    from d1tui.events import ImportFailed, ImportSucceeded
+    from d1tui.importer.run import ImportOptions
 
     ClientFactory = Callable[[Settings], D1Client]
 
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
 def default_client(settings: Settings) -> D1Client:
     """The real client for ``settings``."""
-    from d1tui.local import make_client
+    from d1tui.settings.local import make_client
 
     return make_client(settings)
 
@@ -76,7 +76,7 @@ class D1TuiApp(App[int]):
     def import_options(self) -> ImportOptions:
         """How imports run (the importer's defaults unless the app was given others)."""
         if self._import_options is None:
-            from d1tui.d1.importer import ImportOptions
+            from d1tui.importer.run import ImportOptions
 
             self._import_options = ImportOptions()
         return self._import_options

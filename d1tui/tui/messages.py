@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.message import Message
 
-from d1tui.d1.events import ImportEvent, PrepareProgress
+from d1tui.events import ImportEvent, PrepareProgress
 
 
 class PrepareProgressed(Message):

@@ -7,11 +7,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from d1tui.config import Settings
-    from d1tui.d1.client import DatabaseInfo, TableInfo
-    from d1tui.d1.prepared import PreparedImport
-    from d1tui.data.formats import ReadOptions
-    from d1tui.data.prepare import FakeSpec, Target
+    from d1tui.api.client import DatabaseInfo, TableInfo
+    from d1tui.convert.detect import ReadOptions
+    from d1tui.convert.prepare import FakeSpec, Target
+    from d1tui.importer.prepared import PreparedImport
+    from d1tui.settings.config import Settings
 
 
 @dataclass

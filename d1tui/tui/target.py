@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from d1tui.d1.client import D1Client, TableInfo
-from d1tui.data.schema import Column, TableSchema
-from d1tui.data.sqlgen import quote_identifier
-from d1tui.data.target import Target
+from d1tui.api.client import D1Client, TableInfo
+from d1tui.convert.schema import Column, TableSchema
+from d1tui.convert.sql.inserts import quote_identifier
+from d1tui.convert.target import Target
 from d1tui.tui.session import TargetChoice
 
 

@@ -10,8 +10,8 @@ import pytest
 
 from d1tui.cli.import_cmd import check_size
 from d1tui.cli.render import JsonRenderer, TextRenderer, count_line, human_bytes
-from d1tui.d1.errors import BadInputError, Location, SQLError
-from d1tui.d1.events import (
+from d1tui.errors import BadInputError, Location, SQLError
+from d1tui.events import (
     DatabaseState,
     ImportFailed,
     ImportSucceeded,
@@ -24,7 +24,7 @@ from d1tui.d1.events import (
     TableCount,
     UploadProgress,
 )
-from d1tui.d1.prepared import MAX_IMPORT_BYTES, PreparedImport
+from d1tui.importer.prepared import MAX_IMPORT_BYTES, PreparedImport
 
 BEFORE = "00000001-00000005-00004e2b-c977a6f2726e175274a1c75055c23607"
 AFTER = "00000001-00000006-000050c3-4c9b79f83b33d11cc7eeb237b05be331"

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from test_client_helpers import make_client, start_emulator, write_sql
 
-from d1tui.d1.client import D1Client
-from d1tui.d1.errors import AccountError, AuthError, NotFoundError, SQLError
-from d1tui.d1.secret import Secret
+from d1tui.api.client import D1Client
 from d1tui.emulator import Emulator
+from d1tui.errors import AccountError, AuthError, NotFoundError, SQLError
+from d1tui.settings.secret import Secret
 
 
 @pytest.fixture

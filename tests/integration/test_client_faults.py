@@ -9,18 +9,18 @@ from pathlib import Path
 import pytest
 from test_client_helpers import make_client, start_emulator, write_sql
 
-from d1tui.d1.client import D1Client
-from d1tui.d1.errors import (
+from d1tui.api.client import D1Client
+from d1tui.api.retry import RetryNotice, RetryPolicy
+from d1tui.api.upload import NO_ETAG, NOT_UPLOADED, WRONG_CONTENTS
+from d1tui.emulator import Emulator
+from d1tui.errors import (
     ImportCancelledError,
     NetworkError,
     RateLimitedError,
     ServerError,
     UploadError,
 )
-from d1tui.d1.retry import RetryNotice, RetryPolicy
-from d1tui.d1.secret import Secret
-from d1tui.d1.upload import NO_ETAG, NOT_UPLOADED, WRONG_CONTENTS
-from d1tui.emulator import Emulator
+from d1tui.settings.secret import Secret
 
 
 @pytest.fixture

@@ -16,11 +16,11 @@ from pathlib import Path
 import pytest
 
 from d1tui import __version__
-from d1tui.d1.client import D1Client
-from d1tui.d1.errors import BadResponseError, ServerError, UploadError
-from d1tui.d1.retry import RetryPolicy
-from d1tui.d1.secret import Secret
-from d1tui.d1.upload import NOT_UPLOADED
+from d1tui.api.client import D1Client
+from d1tui.api.retry import RetryPolicy
+from d1tui.api.upload import NOT_UPLOADED
+from d1tui.errors import BadResponseError, ServerError, UploadError
+from d1tui.settings.secret import Secret
 
 TOKEN = "header-test-token-0123456789"
 

@@ -11,13 +11,13 @@ import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
 
-from d1tui.d1.client import D1Client
-from d1tui.d1.events import ImportEvent, ImportFailed, ImportSucceeded
-from d1tui.d1.importer import ImportOptions
-from d1tui.d1.prepared import PreparedImport
-from d1tui.d1.retry import RetryPolicy
-from d1tui.d1.secret import Secret
+from d1tui.api.client import D1Client
+from d1tui.api.retry import RetryPolicy
 from d1tui.emulator import Emulator
+from d1tui.events import ImportEvent, ImportFailed, ImportSucceeded
+from d1tui.importer.prepared import PreparedImport
+from d1tui.importer.run import ImportOptions
+from d1tui.settings.secret import Secret
 
 FAST_RETRY = RetryPolicy(max_attempts=4, base=0.02, cap=0.1, jitter=0.0, max_retry_after=2.0)
 FAST_OPTIONS = ImportOptions(

@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 from test_client_helpers import FAST_OPTIONS, make_client, seed, start_emulator, write_sql
 
-from d1tui.d1.client import D1Client
-from d1tui.d1.errors import D1Error
-from d1tui.d1.events import ImportEvent, ImportFailed, PollResult
-from d1tui.d1.importer import run_import
-from d1tui.d1.retry import RetryPolicy
-from d1tui.d1.secret import Secret
+from d1tui.api.client import D1Client
+from d1tui.api.retry import RetryPolicy
+from d1tui.errors import D1Error
+from d1tui.events import ImportEvent, ImportFailed, PollResult
+from d1tui.importer.run import run_import
+from d1tui.settings.secret import Secret
 
 TOKEN = "tok-" + "Zq9" * 12  # distinctive, never a substring of anything else
 

@@ -19,8 +19,10 @@ from test_client_helpers import (
     write_sql,
 )
 
-from d1tui.d1.client import D1Client
-from d1tui.d1.errors import (
+from d1tui.api.client import D1Client
+from d1tui.api.upload import NO_ETAG, NOT_UPLOADED, WRONG_CONTENTS
+from d1tui.emulator import Emulator
+from d1tui.errors import (
     AuthError,
     BadInputError,
     ImportBusyError,
@@ -31,7 +33,7 @@ from d1tui.d1.errors import (
     UploadError,
     VerificationError,
 )
-from d1tui.d1.events import (
+from d1tui.events import (
     DatabaseState,
     ImportEvent,
     ImportFailed,
@@ -41,10 +43,8 @@ from d1tui.d1.events import (
     StageStarted,
     UploadProgress,
 )
-from d1tui.d1.importer import run_import
-from d1tui.d1.prepared import MAX_IMPORT_BYTES
-from d1tui.d1.upload import NO_ETAG, NOT_UPLOADED, WRONG_CONTENTS
-from d1tui.emulator import Emulator
+from d1tui.importer.prepared import MAX_IMPORT_BYTES
+from d1tui.importer.run import run_import
 
 DUPLICATE = "INSERT INTO items (id, name) VALUES (3, 'again');"
 

@@ -20,8 +20,9 @@ from test_client_helpers import (
     write_sql,
 )
 
-from d1tui.d1.client import D1Client
-from d1tui.d1.events import (
+from d1tui.api.client import D1Client
+from d1tui.emulator import Emulator
+from d1tui.events import (
     ImportSucceeded,
     PollResult,
     Retrying,
@@ -30,8 +31,7 @@ from d1tui.d1.events import (
     StageSkipped,
     UploadProgress,
 )
-from d1tui.d1.importer import ImportOptions, run_import
-from d1tui.emulator import Emulator
+from d1tui.importer.run import ImportOptions, run_import
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "integration"))
 
 from test_client_helpers import make_client, seed, start_emulator
 
-from d1tui.d1.client import D1Client
+from d1tui.api.client import D1Client
 from d1tui.emulator import Emulator
 
 SEEDED = 5  # rows the ``items`` table holds before every scenario

@@ -6,11 +6,11 @@ from collections.abc import Iterable
 
 from test_client_helpers import FAST_OPTIONS, names, outcome, sqlite_count
 
-from d1tui.d1.client import D1Client
-from d1tui.d1.events import ImportEvent, ImportFailed, ImportSucceeded, Retrying, Stage
-from d1tui.d1.importer import ImportOptions, run_import
-from d1tui.d1.prepared import PreparedImport
+from d1tui.api.client import D1Client
 from d1tui.emulator import Emulator
+from d1tui.events import ImportEvent, ImportFailed, ImportSucceeded, Retrying, Stage
+from d1tui.importer.prepared import PreparedImport
+from d1tui.importer.run import ImportOptions, run_import
 
 
 def run(

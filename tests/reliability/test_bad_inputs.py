@@ -17,17 +17,17 @@ from pathlib import Path
 
 import make_bad_inputs as corpus
 import pytest
-from import_runs import run
-from test_client_helpers import make_client, start_emulator
-
-from d1tui.cli import main
-from d1tui.cli import options as cli_options
 from d1tui.d1.client import D1Client
 from d1tui.d1.errors import BadInputError, D1Error
 from d1tui.d1.events import DatabaseState, ImportFailed, ImportSucceeded
 from d1tui.d1.prepared import PreparedImport
 from d1tui.data.formats import Format, ReadOptions
 from d1tui.data.prepare import Target, prepare_file
+from import_runs import run
+from test_client_helpers import make_client, start_emulator
+
+from d1tui.cli import main
+from d1tui.cli import options as cli_options
 from d1tui.emulator import Emulator
 
 COMMITTED = Path(__file__).resolve().parent / "bad_inputs"

@@ -16,8 +16,9 @@ from conftest import SEEDED
 from import_runs import assert_rows, failed, ops, retries, run, succeeded
 from test_client_helpers import FAST_OPTIONS, make_client, seed, start_emulator, write_sql
 
-from d1tui.d1.client import D1Client
-from d1tui.d1.errors import (
+from d1tui.api.client import D1Client
+from d1tui.emulator import Emulator
+from d1tui.errors import (
     AuthError,
     ImportBusyError,
     ImportCancelledError,
@@ -26,7 +27,7 @@ from d1tui.d1.errors import (
     NotFoundError,
     UploadError,
 )
-from d1tui.d1.events import (
+from d1tui.events import (
     DatabaseState,
     ImportEvent,
     PollResult,
@@ -35,8 +36,7 @@ from d1tui.d1.events import (
     StageFinished,
     StageSkipped,
 )
-from d1tui.d1.importer import ImportOptions, run_import
-from d1tui.emulator import Emulator
+from d1tui.importer.run import ImportOptions, run_import
 
 ROWS = 40
 

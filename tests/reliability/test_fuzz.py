@@ -24,11 +24,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_client_helpers import make_client, start_emulator
 
-from d1tui.d1.errors import D1Error
-from d1tui.data.formats import Format, ReadOptions, detect
-from d1tui.data.prepare import Target, prepare_file
-from d1tui.data.preview import preview_file
+from d1tui.convert.detect import Format, ReadOptions, detect
+from d1tui.convert.prepare import Target, prepare_file
+from d1tui.convert.preview import preview_file
 from d1tui.emulator import Emulator
+from d1tui.errors import D1Error
 
 HTTP_EXAMPLES = 100
 READER_EXAMPLES = 250

@@ -16,7 +16,7 @@ from import_runs import assert_rows, ops
 from test_client_helpers import make_client, seed, start_emulator
 
 from d1tui.cli import main
-from d1tui.d1.errors import ImportBusyError
+from d1tui.errors import ImportBusyError
 
 STATEMENTS = 30
 

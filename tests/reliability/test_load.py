@@ -18,9 +18,9 @@ import pytest
 from import_runs import ops
 from test_client_helpers import make_client, start_emulator, write_sql
 
-from d1tui.d1.errors import D1Error, ImportBusyError
-from d1tui.d1.events import ImportSucceeded, PollResult
-from d1tui.d1.importer import ImportOptions, run_import
+from d1tui.errors import D1Error, ImportBusyError
+from d1tui.events import ImportSucceeded, PollResult
+from d1tui.importer.run import ImportOptions, run_import
 
 LOAD_SECONDS = float(os.environ.get("D1TUI_LOAD_SECONDS", "10"))
 WRITERS = 5  # + 1 reader of metadata + 1 reader of rows + 1 importer = 8 clients

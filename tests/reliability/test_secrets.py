@@ -24,13 +24,13 @@ from keyring.backend import KeyringBackend
 from suite_secrets import TEST_TOKEN
 from test_client_helpers import make_client, write_sql
 
-from d1tui.config import resolve_settings
-from d1tui.d1 import errors as error_module
-from d1tui.d1.client import D1Client
-from d1tui.d1.errors import D1Error
-from d1tui.d1.secret import Secret
+from d1tui import errors as error_module
+from d1tui.api.client import D1Client
 from d1tui.emulator import Emulator, serve
-from d1tui.profile import save_profile
+from d1tui.errors import D1Error
+from d1tui.settings.config import resolve_settings
+from d1tui.settings.profile import save_profile
+from d1tui.settings.secret import Secret
 
 TESTS = Path(__file__).resolve().parent.parent
 QUIET_PLUGINS = ["-p", "no:cacheprovider", "-p", "no:xdist", "-p", "no:hypothesispytest"]

@@ -11,7 +11,7 @@ import pytest
 from conftest import FAST
 from pilot_steps import choose_file, pick_database, start_import, to_preview, verify, wait_until
 
-from d1tui.d1.events import DatabaseState, ImportFailed
+from d1tui.events import DatabaseState, ImportFailed
 from d1tui.tui.screens.dialogs import ConfirmDialog
 from d1tui.tui.screens.importing import ImportScreen
 

@@ -17,8 +17,8 @@ from pilot_steps import (
 from screen_dump import check_snapshot
 from textual.widgets import DataTable, Input
 
-from d1tui.d1.events import DatabaseState, ImportFailed
 from d1tui.emulator import Emulator
+from d1tui.events import DatabaseState, ImportFailed
 from d1tui.tui.screens.dialogs import ConfirmDialog
 from d1tui.tui.screens.preview import PreviewScreen
 

@@ -18,8 +18,8 @@ from pilot_steps import (
 from screen_dump import check_snapshot
 from textual.widgets import DataTable, RadioButton
 
-from d1tui.d1.events import ImportSucceeded
 from d1tui.emulator import Emulator
+from d1tui.events import ImportSucceeded
 from d1tui.tui.screens.credentials import CredentialsScreen
 from d1tui.tui.screens.source import SourceScreen
 

@@ -8,8 +8,8 @@ from pathlib import Path
 from screen_dump import screen_text
 from textual.app import App, ComposeResult
 
-from d1tui.d1.errors import AuthError, BadInputError, ImportCancelledError, Location
-from d1tui.d1.events import (
+from d1tui.errors import AuthError, BadInputError, ImportCancelledError, Location
+from d1tui.events import (
     DatabaseState,
     ImportFailed,
     ImportSucceeded,

@@ -14,14 +14,14 @@ from pathlib import Path
 
 import pytest
 
-from d1tui.data.blockpack import FastPathUnsupportedError, HashingSink
-from d1tui.data.blockpool import SLOT_SIZE, spawn_pool, start_pool
-from d1tui.data.csvblock import last_record_end, worker_renderer
-from d1tui.data.fastcsv import convert_csv
+from d1tui.convert.fast.csv_block import last_record_end, worker_renderer
+from d1tui.convert.fast.csv_convert import convert_csv
+from d1tui.convert.fast.pack import FastPathUnsupportedError, HashingSink
+from d1tui.convert.fast.pool import SLOT_SIZE, spawn_pool, start_pool
 
 TYPES = ["INTEGER", "TEXT", "REAL", "TEXT"]
 LAYOUT = (TYPES, [0, 1, 2, 3], 4, b",", b'"', [True] * 4)
-CSV_SETUP = ("d1tui.data.csvblock", "worker_renderer", (LAYOUT,))
+CSV_SETUP = ("d1tui.convert.fast.csv_block", "worker_renderer", (LAYOUT,))
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -151,8 +151,8 @@ def test_a_script_without_a_main_guard_converts_in_parallel(tmp_path):
     script = f"""
 import io
 from pathlib import Path
-from d1tui.data import blockpool
-from d1tui.data.fastcsv import convert_csv
+from d1tui.convert.fast import pool as blockpool
+from d1tui.convert.fast.csv_convert import convert_csv
 started = []
 real = blockpool.WorkerPool.__init__
 def spy(self, *a):

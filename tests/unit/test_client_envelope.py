@@ -7,8 +7,8 @@ import json
 import httpx
 import pytest
 
-from d1tui.d1.envelope import error_for, network_error, read_envelope, sqlite_code
-from d1tui.d1.errors import (
+from d1tui.api.envelope import error_for, network_error, read_envelope, sqlite_code
+from d1tui.errors import (
     AccountError,
     AuthError,
     BadResponseError,

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from d1tui.config import DEFAULT_BASE_URL, parse_dotenv, resolve_settings
-from d1tui.d1 import client
-from d1tui.d1.errors import BadInputError
-from d1tui.jsonc import loads as jsonc_loads
-from d1tui.jsonc import strip_jsonc
+from d1tui.api import client
+from d1tui.errors import BadInputError
+from d1tui.settings.config import DEFAULT_BASE_URL, parse_dotenv, resolve_settings
+from d1tui.settings.jsonc import loads as jsonc_loads
+from d1tui.settings.jsonc import strip_jsonc
 
 ACCT_ENV = "a" * 32
 ACCT_DOTENV = "b" * 32

@@ -12,8 +12,8 @@ import pytest
 from keyring.backend import KeyringBackend
 from keyring.errors import PasswordDeleteError
 
-from d1tui.config import forget_profile, load_profile, resolve_settings, save_profile
-from d1tui.profile import ProfileError, profile_dir
+from d1tui.settings.config import forget_profile, load_profile, resolve_settings, save_profile
+from d1tui.settings.profile import ProfileError, profile_dir
 
 TOKEN = "profile-token-s3cret"
 

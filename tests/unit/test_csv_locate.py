@@ -7,7 +7,7 @@ import io
 
 import pytest
 
-from d1tui.data.csv_locate import scan_record
+from d1tui.convert.readers.csv_locate import scan_record
 
 
 def _scan(text: str, first: int = 1):

@@ -13,11 +13,11 @@ from collections.abc import Sequence
 
 import pytest
 
-from d1tui.d1.errors import BadInputError
-from d1tui.data import fake
-from d1tui.data.fake import column_kinds, fake_rows, write_fake_sql
-from d1tui.data.schema import TARGET_D1_TABLE, Column, TableSchema
-from d1tui.data.sqlgen import STATEMENT_LIMIT, InsertWriter
+from d1tui.convert.fake import rows as fake
+from d1tui.convert.fake.rows import column_kinds, fake_rows, write_fake_sql
+from d1tui.convert.schema import TARGET_D1_TABLE, Column, TableSchema
+from d1tui.convert.sql.inserts import STATEMENT_LIMIT, InsertWriter
+from d1tui.errors import BadInputError
 
 SIX = TableSchema(
     "people",
@@ -179,7 +179,7 @@ def test_locale_changes_values_and_unknown_locale_is_bad_input() -> None:
 
 
 def test_faker_is_imported_only_when_rows_are_made() -> None:
-    code = "import sys, d1tui.data.fake; print('faker' in sys.modules)"
+    code = "import sys, d1tui.convert.fake.rows; print('faker' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 

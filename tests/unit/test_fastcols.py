@@ -7,14 +7,14 @@ import struct
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from d1tui.data.fastcols import (
+from d1tui.convert.fast.columns import (
     _REPR_COLUMN,
     SEP,
     decimal_literals,
     float_literals,
     render_real,
 )
-from d1tui.data.sqlgen import float_literal
+from d1tui.convert.sql.inserts import float_literal
 
 FLOATS = st.floats(allow_nan=False, allow_infinity=False)
 # decimal texts as CSV files hold them: short, long, with and without leading/trailing zeros

@@ -12,13 +12,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from d1tui.d1.errors import BadInputError
-from d1tui.data import csvblock
-from d1tui.data.blockpack import FastPathUnsupportedError
-from d1tui.data.convert import WidenError, new_table_plan
-from d1tui.data.fastcsv import convert_csv
-from d1tui.data.schema import INTEGER, REAL, TEXT, TYPE_NAMES, ColumnStats
-from d1tui.data.sqlgen import InsertWriter
+from d1tui.convert.fast import csv_block as csvblock
+from d1tui.convert.fast.csv_convert import convert_csv
+from d1tui.convert.fast.pack import FastPathUnsupportedError
+from d1tui.convert.schema import INTEGER, REAL, TEXT, TYPE_NAMES, ColumnStats
+from d1tui.convert.sql.inserts import InsertWriter
+from d1tui.convert.values import WidenError, new_table_plan
+from d1tui.errors import BadInputError
 
 COLUMNS = ("id", "name", "score", "note")
 

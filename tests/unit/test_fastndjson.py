@@ -11,13 +11,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from d1tui.d1.errors import BadInputError
-from d1tui.data import fastndjson
-from d1tui.data.blockpack import FastPathUnsupportedError
-from d1tui.data.convert import WidenError, new_table_plan
-from d1tui.data.fastndjson import convert_ndjson
-from d1tui.data.schema import INTEGER, REAL, TEXT, TYPE_NAMES, ColumnStats
-from d1tui.data.sqlgen import InsertWriter
+from d1tui.convert.fast import ndjson_convert as fastndjson
+from d1tui.convert.fast.ndjson_convert import convert_ndjson
+from d1tui.convert.fast.pack import FastPathUnsupportedError
+from d1tui.convert.schema import INTEGER, REAL, TEXT, TYPE_NAMES, ColumnStats
+from d1tui.convert.sql.inserts import InsertWriter
+from d1tui.convert.values import WidenError, new_table_plan
+from d1tui.errors import BadInputError
 
 NAMES = ("id", "name", "score", "note")
 

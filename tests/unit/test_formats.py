@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from d1tui.d1.errors import BadInputError
-from d1tui.data.formats import HEAD_BYTES, Format, ReadOptions, detect
+from d1tui.convert.detect import HEAD_BYTES, Format, ReadOptions, detect
+from d1tui.errors import BadInputError
 
 DATA = Path(__file__).parent.parent / "fixtures" / "data"
 

@@ -13,15 +13,18 @@ from typing import Any
 
 import pytest
 
-from d1tui.d1.errors import BadInputError, ImportCancelledError
-from d1tui.d1.events import PrepareProgress
-from d1tui.d1.prepared import PreparedImport
-from d1tui.data import blockpool, fastcsv, fastndjson, table_rows
-from d1tui.data.formats import ReadOptions
-from d1tui.data.prepare import FakeSpec, Target, prepare_fake, prepare_file
-from d1tui.data.preview import preview_fake
-from d1tui.data.schema import TARGET_D1_TABLE, Column, TableSchema
-from d1tui.data.sqlgen import STATEMENT_LIMIT
+from d1tui.convert import tabular as table_rows
+from d1tui.convert.detect import ReadOptions
+from d1tui.convert.fast import csv_convert as fastcsv
+from d1tui.convert.fast import ndjson_convert as fastndjson
+from d1tui.convert.fast import pool as blockpool
+from d1tui.convert.prepare import FakeSpec, Target, prepare_fake, prepare_file
+from d1tui.convert.preview import preview_fake
+from d1tui.convert.schema import TARGET_D1_TABLE, Column, TableSchema
+from d1tui.convert.sql.inserts import STATEMENT_LIMIT
+from d1tui.errors import BadInputError, ImportCancelledError
+from d1tui.events import PrepareProgress
+from d1tui.importer.prepared import PreparedImport
 
 DATA = Path(__file__).parent.parent / "fixtures" / "data"
 

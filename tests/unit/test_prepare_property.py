@@ -12,11 +12,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from d1tui.d1.prepared import PreparedImport
-from d1tui.data import table_rows
-from d1tui.data.formats import ReadOptions
-from d1tui.data.prepare import Target, prepare_file
-from d1tui.data.schema import INTEGER, NULL, REAL, ColumnStats, classify_text
+from d1tui.convert import tabular as table_rows
+from d1tui.convert.detect import ReadOptions
+from d1tui.convert.prepare import Target, prepare_file
+from d1tui.convert.schema import INTEGER, NULL, REAL, ColumnStats, classify_text
+from d1tui.importer.prepared import PreparedImport
 
 CELL = st.one_of(
     st.integers(min_value=-(2**64), max_value=2**64).map(str),

@@ -5,10 +5,10 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from d1tui.data.formats import ReadOptions
-from d1tui.data.prepare import Target
-from d1tui.data.preview import SQL_SHOWN, preview_file
-from d1tui.data.schema import TARGET_D1_TABLE
+from d1tui.convert.detect import ReadOptions
+from d1tui.convert.prepare import Target
+from d1tui.convert.preview import SQL_SHOWN, preview_file
+from d1tui.convert.schema import TARGET_D1_TABLE
 
 DATA = Path(__file__).parent.parent / "fixtures" / "data"
 

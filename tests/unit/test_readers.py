@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from d1tui.d1.errors import BadInputError
-from d1tui.data.formats import Format, ReadOptions, detect
-from d1tui.data.readers import open_rows
+from d1tui.convert.detect import Format, ReadOptions, detect
+from d1tui.convert.readers.by_format import open_rows
+from d1tui.errors import BadInputError
 
 DATA = Path(__file__).parent.parent / "fixtures" / "data"
 

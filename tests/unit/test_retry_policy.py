@@ -7,7 +7,8 @@ from email.utils import format_datetime
 
 import pytest
 
-from d1tui.d1.errors import (
+from d1tui.api.retry import CallKind, RetryPolicy, parse_retry_after, should_retry
+from d1tui.errors import (
     AuthError,
     ImportBusyError,
     NetworkError,
@@ -15,7 +16,6 @@ from d1tui.d1.errors import (
     ServerError,
     SQLError,
 )
-from d1tui.d1.retry import CallKind, RetryPolicy, parse_retry_after, should_retry
 
 
 def test_backoff_doubles_to_the_cap_and_jitter_only_shortens() -> None:

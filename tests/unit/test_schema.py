@@ -6,8 +6,7 @@ import sqlite3
 
 import pytest
 
-from d1tui.d1.errors import BadInputError
-from d1tui.data.schema import (
+from d1tui.convert.schema import (
     INTEGER,
     NULL,
     REAL,
@@ -21,6 +20,7 @@ from d1tui.data.schema import (
     map_columns,
     unique_names,
 )
+from d1tui.errors import BadInputError
 
 
 @pytest.mark.parametrize(

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from d1tui.d1.errors import BadInputError
-from d1tui.d1.events import PrepareProgress
-from d1tui.data import sqlsplit
-from d1tui.data.sqldump import clean_dump
-from d1tui.data.sqlgen import STATEMENT_LIMIT
-from d1tui.data.sqlsplit import split_sql
+from d1tui.convert.sql import split as sqlsplit
+from d1tui.convert.sql.dump import clean_dump
+from d1tui.convert.sql.inserts import STATEMENT_LIMIT
+from d1tui.convert.sql.split import split_sql
+from d1tui.errors import BadInputError
+from d1tui.events import PrepareProgress
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "dumps"
 

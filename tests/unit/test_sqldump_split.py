@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from d1tui.d1.errors import BadInputError
-from d1tui.data.sqlhead import count_tuples, plain_insert, values_offset
-from d1tui.data.sqlsplit import iter_statements, split_lines, split_sql, value_tuples
+from d1tui.convert.sql.head import count_tuples, plain_insert, values_offset
+from d1tui.convert.sql.split import iter_statements, split_lines, split_sql, value_tuples
+from d1tui.errors import BadInputError
 
 TRICKY = st.text(alphabet="ab;'\"`[]-/*\n é🎉()", max_size=12)
 

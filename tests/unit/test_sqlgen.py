@@ -14,8 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from d1tui.d1.errors import BadInputError, Location
-from d1tui.data.sqlgen import (
+from d1tui.convert.sql.inserts import (
     ROW_LIMIT,
     STATEMENT_LIMIT,
     InsertWriter,
@@ -23,6 +22,7 @@ from d1tui.data.sqlgen import (
     quote_identifier,
     sql_literal,
 )
+from d1tui.errors import BadInputError, Location
 
 INT64 = st.integers(min_value=-(2**63), max_value=2**63 - 1)
 NASTY = st.sampled_from(list("'\"\\\n\r\t\x00;,()😀é中\u2028\ufeff"))

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from d1tui.d1.errors import BadInputError
-from d1tui.data.sqlgen import STATEMENT_LIMIT
-from d1tui.data.sqlite_reader import convert_sqlite, is_sqlite_file, sqlite_tables
+from d1tui.convert.readers.sqlite_file import convert_sqlite, is_sqlite_file, sqlite_tables
+from d1tui.convert.sql.inserts import STATEMENT_LIMIT
+from d1tui.errors import BadInputError
 
 BIG_TEXT = "long 'text' é🎉\n" * 20_000  # ~340 KB: needs the long-row path
 BIG_BLOB = bytes(range(256)) * 600  # 150 KB

@@ -12,16 +12,16 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Checkbox, Footer, Input, Label, Static
 
-from d1tui.config import Settings, Sourced
-from d1tui.d1.secret import Secret
-from d1tui.profile import save_profile
+from d1tui.settings.config import Settings, Sourced
+from d1tui.settings.profile import save_profile
+from d1tui.settings.secret import Secret
 from d1tui.tui.screens.base import FlowScreen
 from d1tui.tui.widgets.database_picker import DatabasePicker
 from d1tui.tui.widgets.error_panel import ErrorPanel
 from d1tui.tui.widgets.top_bar import TopBar
 
 if TYPE_CHECKING:
-    from d1tui.d1.client import D1Client, DatabaseInfo, TokenStatus
+    from d1tui.api.client import D1Client, DatabaseInfo, TokenStatus
 
 TYPED = "typed here"
 

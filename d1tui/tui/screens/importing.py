@@ -13,9 +13,9 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.widgets import Footer
 
-from d1tui.d1.client import D1Client
-from d1tui.d1.errors import D1Error
-from d1tui.d1.events import (
+from d1tui.api.client import D1Client
+from d1tui.errors import D1Error
+from d1tui.events import (
     DatabaseState,
     HashProgress,
     ImportEvent,
@@ -29,8 +29,8 @@ from d1tui.d1.events import (
     StageStarted,
     UploadProgress,
 )
-from d1tui.d1.importer import run_import
-from d1tui.d1.prepared import PreparedImport
+from d1tui.importer.prepared import PreparedImport
+from d1tui.importer.run import run_import
 from d1tui.tui.messages import ImportEventPosted
 from d1tui.tui.screens.base import FlowScreen
 from d1tui.tui.screens.dialogs import ConfirmDialog, confirm_cancel

@@ -15,11 +15,11 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import DataTable, Footer, Input, Label, ProgressBar, Static
 from textual.worker import get_current_worker
 
-from d1tui.d1.client import D1Client
-from d1tui.d1.events import PrepareProgress
-from d1tui.d1.prepared import PreparedImport
-from d1tui.data.formats import Format
-from d1tui.data.target import FakeSpec, Target
+from d1tui.api.client import D1Client
+from d1tui.convert.detect import Format
+from d1tui.convert.target import FakeSpec, Target
+from d1tui.events import PrepareProgress
+from d1tui.importer.prepared import PreparedImport
 from d1tui.tui.messages import PrepareProgressed
 from d1tui.tui.screens.base import FlowScreen
 from d1tui.tui.screens.dialogs import confirm_import
@@ -30,8 +30,8 @@ from d1tui.tui.widgets.error_panel import ErrorPanel
 from d1tui.tui.widgets.top_bar import TopBar
 
 if TYPE_CHECKING:
-    from d1tui.data.preview import Preview
-    from d1tui.data.schema import ColumnMapping
+    from d1tui.convert.preview import Preview
+    from d1tui.convert.schema import ColumnMapping
 
 SQL_SHOWN = 1500  # characters of the first statement shown
 
@@ -160,7 +160,7 @@ class PreviewScreen(FlowScreen):
     ) -> tuple[Target, Preview]:
         """Target (with current max ids) and the first rows; never reads the whole file."""
         # Imported here, in the worker: the converters cost ~0.3 s of start-up.
-        from d1tui.data.preview import preview_fake, preview_file  # noqa: PLC0415
+        from d1tui.convert.preview import preview_fake, preview_file  # noqa: PLC0415
 
         target = build_target(client, database_id, choice)
         if source.fake is not None:
@@ -208,7 +208,7 @@ class PreviewScreen(FlowScreen):
     )
     def run_prepare(self, source: Source, target: Target) -> tuple[PreparedImport, float]:
         """Write the whole SQL file, posting progress about ten times a second."""
-        from d1tui.data.prepare import prepare_fake, prepare_file  # noqa: PLC0415
+        from d1tui.convert.prepare import prepare_fake, prepare_file  # noqa: PLC0415
 
         cancel = get_current_worker().cancelled_event
         started = time.monotonic()

@@ -22,9 +22,9 @@ from textual.widgets import (
     Static,
 )
 
-from d1tui.d1.client import D1Client, TableInfo
-from d1tui.data.formats import FileFacts, Format, ReadOptions, detect
-from d1tui.data.target import FakeSpec
+from d1tui.api.client import D1Client, TableInfo
+from d1tui.convert.detect import FileFacts, Format, ReadOptions, detect
+from d1tui.convert.target import FakeSpec
 from d1tui.tui.screens.base import FlowScreen
 from d1tui.tui.session import Source, TargetChoice
 from d1tui.tui.units import human_bytes

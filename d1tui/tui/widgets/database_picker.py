@@ -14,7 +14,7 @@ from textual.widgets import DataTable, Input
 from d1tui.tui.units import human_bytes, plural
 
 if TYPE_CHECKING:
-    from d1tui.d1.client import DatabaseInfo
+    from d1tui.api.client import DatabaseInfo
 
 
 class DatabasePicker(Vertical):

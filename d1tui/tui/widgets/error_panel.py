@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
-from d1tui.d1.errors import BadInputError, D1Error
+from d1tui.errors import BadInputError, D1Error
 
 
 def describe_error(error: BaseException) -> Text:

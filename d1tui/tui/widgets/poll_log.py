@@ -7,7 +7,7 @@ import time
 
 from textual.widgets import Log
 
-from d1tui.d1.events import PollResult, Retrying
+from d1tui.events import PollResult, Retrying
 from d1tui.tui.units import short_id
 
 

@@ -7,7 +7,7 @@ import textwrap
 from rich.text import Text
 from textual.widgets import Static
 
-from d1tui.d1.events import DatabaseState, ImportFailed, ImportSucceeded, TableCount
+from d1tui.events import DatabaseState, ImportFailed, ImportSucceeded, TableCount
 from d1tui.tui.units import human_bytes, plural
 from d1tui.tui.widgets.error_panel import describe_error
 

@@ -1,0 +1,1 @@
+"""Fake rows (Faker, seeded) for any table schema."""

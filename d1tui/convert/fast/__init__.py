@@ -1,0 +1,1 @@
+"""Optional accelerators: block-wise converters writing the exact path's bytes, or declining."""

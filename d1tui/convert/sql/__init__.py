@@ -1,0 +1,1 @@
+"""SQL text: exact literals and packed INSERTs, statement splitting, dump cleaning for D1."""

@@ -1,0 +1,77 @@
+"""Import a prepared SQL file into D1 as a generator of events.
+
+``run_import`` runs the protocol (``engine.Engine``) in a worker thread and hands its events
+over through a queue, so polls keep their pace (D1 cancels an import not polled for 15 s)
+however slowly the caller consumes events. It never raises ``D1Error``: failures end in
+``ImportFailed``; only unexpected exceptions propagate.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Iterator
+
+from d1tui.api.client import D1Client
+from d1tui.events import ImportEvent
+from d1tui.importer.engine import Engine
+from d1tui.importer.options import ImportOptions
+from d1tui.importer.prepared import PreparedImport
+
+__all__ = ["ImportOptions", "run_import"]
+
+DEFAULT_OPTIONS = ImportOptions()
+
+
+class _End:
+    """The engine finished (``error`` set when it crashed)."""
+
+    def __init__(self, error: BaseException | None = None) -> None:
+        self.error = error
+
+
+def run_import(
+    client: D1Client,
+    database_id: str,
+    prepared: PreparedImport,
+    *,
+    options: ImportOptions = DEFAULT_OPTIONS,
+    cancel: threading.Event | None = None,
+) -> Iterator[ImportEvent]:
+    """Import ``prepared`` into the database, yielding events; the last is the outcome.
+
+    Set ``cancel`` to stop: during the upload nothing reaches the database; after ingest the
+    engine stops polling, waits ``options.rollback_wait`` and checks the tables by count.
+    Closing the generator early abandons the import (D1 then rolls it back by itself).
+    """
+    events: queue.SimpleQueue[ImportEvent | _End] = queue.SimpleQueue()
+    abandoned = threading.Event()
+    engine = Engine(
+        client,
+        database_id,
+        prepared,
+        options=options,
+        cancel=cancel or threading.Event(),
+        emit=events.put,
+        abandoned=abandoned,
+    )
+
+    def work() -> None:
+        try:
+            engine.run()
+        except BaseException as exc:  # handed over to the consumer's thread
+            events.put(_End(exc))
+        else:
+            events.put(_End())
+
+    threading.Thread(target=work, name="d1tui-import", daemon=True).start()
+    try:
+        while True:
+            item = events.get()
+            if isinstance(item, _End):
+                if item.error is not None:
+                    raise item.error
+                return
+            yield item
+    finally:
+        abandoned.set()

@@ -1,0 +1,1 @@
+"""Where credentials, the target database and every directory come from (no Textual)."""
