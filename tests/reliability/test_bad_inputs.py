@@ -17,18 +17,18 @@ from pathlib import Path
 
 import make_bad_inputs as corpus
 import pytest
-from d1tui.d1.client import D1Client
-from d1tui.d1.errors import BadInputError, D1Error
-from d1tui.d1.events import DatabaseState, ImportFailed, ImportSucceeded
-from d1tui.d1.prepared import PreparedImport
-from d1tui.data.formats import Format, ReadOptions
-from d1tui.data.prepare import Target, prepare_file
 from import_runs import run
 from test_client_helpers import make_client, start_emulator
 
+from d1tui.api.client import D1Client
 from d1tui.cli import main
 from d1tui.cli import options as cli_options
+from d1tui.convert.detect import Format, ReadOptions
+from d1tui.convert.prepare import Target, prepare_file
 from d1tui.emulator import Emulator
+from d1tui.errors import BadInputError, D1Error
+from d1tui.events import DatabaseState, ImportFailed, ImportSucceeded
+from d1tui.importer.prepared import PreparedImport
 
 COMMITTED = Path(__file__).resolve().parent / "bad_inputs"
 
