@@ -28,8 +28,8 @@ from pathlib import Path
 
 from textual import events
 
+from d1tui.api.local import local_emulator
 from d1tui.convert.target import FakeSpec
-from d1tui.settings.local import local_emulator
 from d1tui.tui.app import make_app
 from d1tui.tui.screens.importing import ImportScreen
 from d1tui.tui.session import Source, TargetChoice
@@ -55,7 +55,7 @@ Bare().run(headless=True)
 D1TUI_BEFORE = """
 import sys, time
 from pathlib import Path
-from d1tui.settings.local import local_emulator
+from d1tui.api.local import local_emulator
 from d1tui.tui.app import D1TuiApp
 class Timed(D1TuiApp):
     def on_ready(self):
@@ -71,7 +71,7 @@ from pathlib import Path
 from d1tui.tui.app import D1TuiApp
 from d1tui.tui.local_start import pending_settings
 def start():
-    from d1tui.settings.local import local_emulator
+    from d1tui.api.local import local_emulator
     return local_emulator(Path(sys.argv[2]))
 READY = sys.argv[3] == "ready"
 class Timed(D1TuiApp):  # Textual also runs D1TuiApp's own handlers (it walks the MRO)

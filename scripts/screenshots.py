@@ -28,9 +28,9 @@ sys.path.insert(0, str(ROOT / "tests" / "tui"))
 
 import pilot_steps as steps  # noqa: E402
 
+from d1tui.api.local import ensure_demo_database, local_settings, make_client  # noqa: E402
 from d1tui.emulator import Emulator  # noqa: E402
 from d1tui.importer.run import ImportOptions  # noqa: E402
-from d1tui.settings.local import ensure_demo_database, local_settings, make_client  # noqa: E402
 from d1tui.tui.app import D1TuiApp, make_app  # noqa: E402
 
 SIZE = (100, 30)

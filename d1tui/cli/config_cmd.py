@@ -72,8 +72,8 @@ def notes_for(settings: Settings) -> list[str]:
 
 def verify(settings: Settings) -> str:
     """Ask the API whether the token is good; a short answer (never raises)."""
+    from d1tui.api.local import make_client
     from d1tui.errors import D1Error
-    from d1tui.settings.local import make_client
 
     try:
         with make_client(settings) as client:

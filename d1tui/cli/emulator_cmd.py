@@ -27,8 +27,8 @@ or the user data dir, shared with `d1tui --local`, and so is the account id).
 
 def run(args: argparse.Namespace) -> int:
     """Start the server (blocks until Ctrl-C)."""
+    from d1tui.api.local import local_data_dir, stable_account_id
     from d1tui.emulator import serve
-    from d1tui.settings.local import local_data_dir, stable_account_id
 
     token: str | None
     if args.token_stdin:

@@ -112,8 +112,8 @@ def fake_spec(args: argparse.Namespace) -> Any:
 
 def run(args: argparse.Namespace) -> int:
     """Generate the rows and write the SQL (or import them with --import)."""
+    from d1tui.api.local import make_client
     from d1tui.convert.prepare import prepare_fake
-    from d1tui.settings.local import make_client
 
     spec = fake_spec(args)
     if args.do_import:
@@ -135,8 +135,8 @@ def run(args: argparse.Namespace) -> int:
 
 def import_fake(args: argparse.Namespace, out: Renderer) -> int:
     """--import: generate into a temp file and import it into the target database."""
+    from d1tui.api.local import make_client
     from d1tui.convert.prepare import prepare_fake
-    from d1tui.settings.local import make_client
 
     spec = fake_spec(args)
     with target_settings(args) as settings, make_client(settings) as client:

@@ -157,9 +157,9 @@ def with_output(
 
 
 def _run(args: argparse.Namespace, out: Renderer) -> int:
+    from d1tui.api.local import make_client
     from d1tui.cli.options import read_options
     from d1tui.convert.detect import detect
-    from d1tui.settings.local import make_client
 
     check_readable(args.file)
     options = read_options(args)

@@ -149,7 +149,7 @@ def target_settings(args: argparse.Namespace) -> Iterator[Settings]:
     if not args.local:
         yield remote_settings(args)
         return
-    from d1tui.settings.local import local_emulator
+    from d1tui.api.local import local_emulator
 
     with local_emulator(args.data_dir, **EMULATOR_KWARGS) as (_emu, local):
         yield with_database(local, args.database)

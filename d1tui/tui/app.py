@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
 def default_client(settings: Settings) -> D1Client:
     """The real client for ``settings``."""
-    from d1tui.settings.local import make_client
+    from d1tui.api.local import make_client
 
     return make_client(settings)
 

@@ -35,7 +35,7 @@ def run_local_app(
     from d1tui.tui.app import run_app  # noqa: PLC0415 - Textual loads once, here
 
     def start() -> AbstractContextManager[tuple[Any, Settings]]:
-        from d1tui.settings.local import local_emulator  # noqa: PLC0415 - runs in the worker
+        from d1tui.api.local import local_emulator  # noqa: PLC0415 - runs in the worker
 
         return local_emulator(data_dir, **(emulator_kwargs or {}))
 

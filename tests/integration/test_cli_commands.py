@@ -16,10 +16,10 @@ from typing import Any
 import pytest
 
 from d1tui.api.client import D1Client
+from d1tui.api.local import local_emulator
 from d1tui.cli import main
 from d1tui.cli import options as cli_options
 from d1tui.settings.config import Settings
-from d1tui.settings.local import local_emulator
 from d1tui.settings.secret import Secret
 
 FAST = {"hold_seconds": 0.2, "no_poll_timeout": 5.0}

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
+from d1tui.api.local import ensure_demo_database, local_settings, make_client
 from d1tui.emulator import Emulator
 from d1tui.importer.run import ImportOptions
 from d1tui.settings.config import Settings
-from d1tui.settings.local import ensure_demo_database, local_settings, make_client
 from d1tui.tui.app import D1TuiApp, make_app
 
 ACCOUNT = "0123456789abcdef0123456789abcdef"

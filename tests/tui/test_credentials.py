@@ -13,7 +13,7 @@ import pytest
 from pilot_steps import wait_until
 from textual.widgets import Checkbox, Input
 
-from d1tui.settings.local import local_emulator, local_settings
+from d1tui.api.local import local_emulator, local_settings
 from d1tui.tui.app import make_app
 from d1tui.tui.local_start import pending_settings
 from d1tui.tui.screens.credentials import CredentialsScreen

@@ -17,7 +17,7 @@ DOMAIN_MODULES = [
     "d1tui.settings.config",
     "d1tui.settings.profile",
     "d1tui.settings.jsonc",
-    "d1tui.settings.local",
+    "d1tui.api.local",
     "d1tui.emulator",
     "d1tui.convert.sql.inserts",
     "d1tui.convert.schema",

@@ -1,4 +1,4 @@
-"""The local emulator as a ready target: ``d1tui --local`` and ``d1tui import --local``.
+"""A local emulator as a ready D1: `d1tui --local` and `d1tui import --local`.
 
 Data persists under the user data dir (``D1TUI_DATA_DIR`` overrides it), so what is imported
 locally is still there next time. The emulator's account id is kept in that folder so it stays
