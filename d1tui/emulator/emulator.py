@@ -181,12 +181,13 @@ def serve(
     """Run the emulator in the foreground until Ctrl-C, printing how to connect to it."""
     emulator = Emulator(data_dir, host=host, port=port, token=token, account_id=account_id)
     emulator.start()
-    print("d1tui emulator: a local Cloudflare D1 API (Ctrl-C stops it)", flush=True)
-    print(f"  base URL:   {emulator.base_url}", flush=True)
-    print(f"  account id: {emulator.account_id}", flush=True)
-    print(f"  API token:  {emulator.token}   (shown once; pass it to clients)", flush=True)
-    print(f"  data dir:   {emulator.data_dir}", flush=True)
     try:
+        # inside the try: a Ctrl-C that lands while these lines print still stops cleanly
+        print("d1tui emulator: a local Cloudflare D1 API (Ctrl-C stops it)", flush=True)
+        print(f"  base URL:   {emulator.base_url}", flush=True)
+        print(f"  account id: {emulator.account_id}", flush=True)
+        print(f"  API token:  {emulator.token}   (shown once; pass it to clients)", flush=True)
+        print(f"  data dir:   {emulator.data_dir}", flush=True)
         while True:
             time.sleep(3600)
     except KeyboardInterrupt:
