@@ -181,7 +181,9 @@ def test_a_long_import_stays_under_d1s_request_budget(
         polls = [e for e in events if isinstance(e, PollResult)]
         span = polls[-1].timestamp - polls[0].timestamp
         poll_requests = len(ops(emu, "poll"))
-        assert span > 1.0 and poll_requests >= 2
+        # enough polling to measure a rate; under load the first poll can land late, so the
+        # span of two seconds of ingest may measure just under one second
+        assert span > 0.5 and poll_requests >= 2
         # The first poll follows the ingest answer at once; the floor paces the rest.
         per_5_min_polling = (poll_requests - 1) / span * 300
         # A five-minute import makes the other calls (init, upload, ingest, counts) once.
