@@ -19,7 +19,7 @@ import platformdirs
 
 from d1tui.api.client import D1Client
 from d1tui.emulator import Emulator
-from d1tui.errors import NotFoundError
+from d1tui.errors import D1Error, ExitCode, NotFoundError
 from d1tui.settings.config import DEFAULT_BASE_URL, MissingSettingError, Settings, Sourced
 from d1tui.settings.secret import Secret
 
@@ -42,6 +42,29 @@ def local_data_dir() -> Path:
     """Where the local emulator keeps its databases (``D1TUI_DATA_DIR`` or the user data dir)."""
     override = os.environ.get("D1TUI_DATA_DIR")
     return Path(override) if override else platformdirs.user_data_path("d1tui") / "emulator"
+
+
+class DataDirError(D1Error):
+    """The data folder of the local emulator cannot be used (a file, not writable…)."""
+
+    title = "Unusable data folder"
+    default_hint = "pass --data-dir with a folder you can write to (or set D1TUI_DATA_DIR)"
+    exit_code = ExitCode.USAGE
+
+
+def prepare_data_dir(folder: Path) -> Path:
+    """Create ``folder`` if needed; DataDirError naming it when it cannot hold databases."""
+    if folder.exists() and not folder.is_dir():
+        raise DataDirError(f"{folder} is a file, not a folder")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        raise DataDirError(f"{folder}: a part of this path is a file, not a folder") from None
+    except OSError as exc:
+        raise DataDirError(f"{folder} cannot be created: {exc.strerror or exc}") from None
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise DataDirError(f"{folder} is not writable")
+    return folder
 
 
 def stable_account_id(data_dir: Path) -> str:
@@ -91,8 +114,7 @@ def local_emulator(
 
     ``emulator_kwargs`` go to :class:`Emulator` (tests pass a short ``hold_seconds``).
     """
-    folder = local_data_dir() if data_dir is None else data_dir
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = prepare_data_dir(local_data_dir() if data_dir is None else data_dir)
     emulator_kwargs.setdefault("account_id", stable_account_id(folder))
     with Emulator(folder, **emulator_kwargs) as emu:
         settings = local_settings(emu)

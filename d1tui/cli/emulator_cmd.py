@@ -10,6 +10,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from d1tui.cli.options import port_number
+
 TOKEN_ENV = "D1TUI_EMULATOR_TOKEN"
 
 EPILOG = f"""\
@@ -27,7 +29,7 @@ or the user data dir, shared with `d1tui --local`, and so is the account id).
 
 def run(args: argparse.Namespace) -> int:
     """Start the server (blocks until Ctrl-C)."""
-    from d1tui.api.local import local_data_dir, stable_account_id
+    from d1tui.api.local import local_data_dir, prepare_data_dir, stable_account_id
     from d1tui.emulator import serve
 
     token: str | None
@@ -35,10 +37,13 @@ def run(args: argparse.Namespace) -> int:
         token = sys.stdin.readline().strip() or None
     else:
         token = os.environ.get(TOKEN_ENV, "").strip() or None
+    data_dir = prepare_data_dir(args.data_dir or local_data_dir())  # DataDirError: exit 2
     try:
-        data_dir = args.data_dir or local_data_dir()
-        data_dir.mkdir(parents=True, exist_ok=True)
         account = args.account_id or stable_account_id(data_dir)
+    except OSError as exc:
+        print(f"✘ Cannot use the data folder {data_dir}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    try:
         serve(args.host, args.port, data_dir, token, account)
     except KeyboardInterrupt:
         pass
@@ -59,7 +64,9 @@ def add_parser(sub: Any) -> None:
         allow_abbrev=False,
     )
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    p.add_argument("--port", type=int, default=8787, help="port (default 8787; 0 = any free)")
+    p.add_argument(
+        "--port", type=port_number, default=8787, help="port 0-65535 (default 8787; 0 = any free)"
+    )
     p.add_argument("--data-dir", type=Path, metavar="DIR", help="where the databases live")
     p.add_argument("--account-id", metavar="HEX32", help="the one account id it accepts")
     p.add_argument(

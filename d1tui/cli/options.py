@@ -111,6 +111,19 @@ def read_options(args: argparse.Namespace) -> Any:
     )
 
 
+def port_number(value: str) -> int:
+    """An argparse type: a TCP port, 0-65535 (0 lets the system choose a free one)."""
+    try:
+        port = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a port number (0-65535)") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(
+            f"{port} is not a port number: use 0-65535 (0 = any free port)"
+        )
+    return port
+
+
 class UsageError(D1Error):
     """A flag's value cannot be used (exit code 2)."""
 

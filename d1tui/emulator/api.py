@@ -283,7 +283,14 @@ def _run_sql(backend: Backend, route_: Route, body: dict[str, Any], *, raw: bool
         store.find(record.uuid)  # deleted meanwhile? then 404, not a fresh orphan file
         conn, auth = connect(store.file_of(record.uuid))
         try:
-            results, changed = run_request(conn, auth, batch, raw=raw, region=record.region)
+            results, changed = run_request(
+                conn,
+                auth,
+                batch,
+                raw=raw,
+                region=record.region,
+                time_limit=backend.settings.query_time_limit,
+            )
         except SqlError as exc:
             return fail(400, 7500, exc.text, result=[])
         finally:

@@ -12,6 +12,7 @@ from types import TracebackType
 from typing import Any
 
 from d1tui.emulator.api import Backend
+from d1tui.emulator.execution import QUERY_TIME_LIMIT
 from d1tui.emulator.faults import Faults
 from d1tui.emulator.imports import FAILURE_SHAPES, Imports, ImportSettings
 from d1tui.emulator.server import EmulatorHTTPServer
@@ -33,7 +34,13 @@ def default_data_dir() -> Path:
 
 
 class Emulator:
-    """A local Cloudflare D1 API over real HTTP, backed by real SQLite files."""
+    """A local Cloudflare D1 API over real HTTP, backed by real SQLite files.
+
+    `query_time_limit` bounds each /query and /raw request (seconds, D1's 30 by default);
+    `upload_retention` keeps an uploaded file that long after its import succeeded, so a rerun
+    finds it "already uploaded" as on D1 (0, the default: removed at once; after a failed
+    import a file is kept at least 15 minutes, for a rerun to re-attach).
+    """
 
     def __init__(
         self,
@@ -49,6 +56,8 @@ class Emulator:
         step_seconds: float = 0.0,
         upload_url_ttl: float = 3600.0,
         failure_shape: str = "status_error+errors",
+        query_time_limit: float = QUERY_TIME_LIMIT,
+        upload_retention: float = 0.0,
     ) -> None:
         if failure_shape not in FAILURE_SHAPES:
             raise ValueError(f"failure_shape must be one of {FAILURE_SHAPES}")
@@ -59,10 +68,15 @@ class Emulator:
         self.token = token or secrets.token_urlsafe(30)
         self.account_id = account_id or secrets.token_hex(16)
         self.settings = ImportSettings(
-            hold_seconds, no_poll_timeout, statements_per_step, step_seconds, failure_shape
+            hold_seconds,
+            no_poll_timeout,
+            statements_per_step,
+            step_seconds,
+            failure_shape,
+            query_time_limit,
         )
         store = Store(self.data_dir)
-        uploads = Uploads(self.data_dir, upload_url_ttl)
+        uploads = Uploads(self.data_dir, upload_url_ttl, upload_retention)
         self._backend = Backend(
             store=store,
             imports=Imports(store, uploads, self.settings),
@@ -148,6 +162,15 @@ class Emulator:
         if value not in TOKEN_STATUSES:
             raise ValueError(f"token_status must be one of {TOKEN_STATUSES}")
         self._backend.token_status = value
+
+    @property
+    def upload_retention(self) -> float:
+        """Seconds an uploaded file is kept after a successful import (0: removed at once)."""
+        return self._backend.uploads.retention
+
+    @upload_retention.setter
+    def upload_retention(self, seconds: float) -> None:
+        self._backend.uploads.retention = seconds
 
     # ---- in-process conveniences -------------------------------------------------------
     def create_database(self, name: str, location_hint: str | None = None) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import sqlite3
 import time
 from collections.abc import Sequence
@@ -14,6 +15,10 @@ from d1tui.emulator.sqlrules import Authorizer, SqlError, check_length, error_te
 
 _DDL = ("CREATE", "DROP", "ALTER")
 SERVED_BY = "v3-prod"
+QUERY_TIME_LIMIT = 30.0
+"""Longest a /query or /raw request may run, in seconds (D1's "max SQL query duration")."""
+TIME_LIMIT_TEXT = "D1 DB exceeded its CPU time limit and was reset."
+"""What a request over the limit is told (D1's documented text; see emulator/FIDELITY.md)."""
 
 
 @dataclass
@@ -37,6 +42,16 @@ def json_value(value: object) -> object:
     return value
 
 
+_LEADS_WITH_ALTER = re.compile(r"(?:\s+|--[^\n]*(?:\n|$)|/\*.*?\*/)*ALTER\b", re.I | re.S)
+_RESERVED_TABLES = (
+    "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE '\\_cf\\_%' ESCAPE '\\'"
+)
+
+
+def _reserved_tables(conn: sqlite3.Connection) -> set[str]:
+    return {row[0] for row in conn.execute(_RESERVED_TABLES)}
+
+
 def execute_one(
     conn: sqlite3.Connection,
     auth: Authorizer,
@@ -47,6 +62,9 @@ def execute_one(
 ) -> Outcome:
     """Execute one statement with the rules authorizer on; SqlError carries D1's error text."""
     check_length(statement)
+    # SQLite's authorizer sees only the old name of `ALTER TABLE … RENAME TO`, so a rename
+    # into D1's reserved `_cf_` names is caught by comparing the tables before and after.
+    reserved = _reserved_tables(conn) if _LEADS_WITH_ALTER.match(statement) else None
     before = conn.total_changes
     started = time.perf_counter()
     out = Outcome()
@@ -66,6 +84,9 @@ def execute_one(
         raise SqlError(f"{exc}: SQLITE_ERROR") from None
     finally:
         auth.enabled = False
+    if reserved is not None and not _reserved_tables(conn) <= reserved:
+        # The caller's transaction is rolled back on this error, undoing the rename.
+        raise SqlError("not authorized: SQLITE_AUTH")
     out.duration_ms = (time.perf_counter() - started) * 1000.0
     out.changes = conn.total_changes - before
     out.changed_db = out.changes > 0 or statement[:16].lstrip().upper().startswith(_DDL)
@@ -119,8 +140,35 @@ def run_request(
     *,
     raw: bool,
     region: str,
+    time_limit: float | None = None,
 ) -> tuple[list[dict[str, Any]], bool]:
-    """Run a /query or /raw request as one all-or-nothing unit; return (results, changed_db)."""
+    """Run a /query or /raw request as one all-or-nothing unit; return (results, changed_db).
+
+    With `time_limit`, SQLite is interrupted once the request has run that many seconds and
+    the request fails with TIME_LIMIT_TEXT (rolled back; the connection stays usable).
+    """
+    if time_limit is None:
+        return _run_request(conn, auth, batch, raw=raw, region=region)
+    deadline = time.monotonic() + time_limit
+    conn.set_progress_handler(lambda: time.monotonic() > deadline, 1000)
+    try:
+        return _run_request(conn, auth, batch, raw=raw, region=region)
+    except SqlError:
+        if time.monotonic() > deadline:
+            raise SqlError(TIME_LIMIT_TEXT) from None
+        raise
+    finally:
+        conn.set_progress_handler(None, 0)
+
+
+def _run_request(
+    conn: sqlite3.Connection,
+    auth: Authorizer,
+    batch: Sequence[tuple[str, Sequence[object]]],
+    *,
+    raw: bool,
+    region: str,
+) -> tuple[list[dict[str, Any]], bool]:
     results: list[dict[str, Any]] = []
     changed_any = False
     conn.execute("BEGIN")

@@ -7,11 +7,19 @@ import re
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from d1tui.emulator.execution import commit, execute_one, last_row_id, meta_block, size_of
+from d1tui.emulator.execution import (
+    QUERY_TIME_LIMIT,
+    commit,
+    execute_one,
+    last_row_id,
+    meta_block,
+    size_of,
+)
 from d1tui.emulator.splitter import iter_chunks, iter_statements
 from d1tui.emulator.sqlrules import Authorizer, SqlError, connect
 from d1tui.emulator.store import DatabaseRecord, Store, StoreError
@@ -38,6 +46,7 @@ class ImportSettings:
     statements_per_step: int | None = None
     step_seconds: float = 0.0
     failure_shape: str = "status_error+errors"
+    query_time_limit: float = QUERY_TIME_LIMIT  # seconds a /query or /raw request may run
 
 
 class _StopImportError(Exception):
@@ -60,11 +69,17 @@ class ImportJob:
     """One import: the worker thread's progress and the answer owed to the next poll."""
 
     def __init__(
-        self, store: Store, record: DatabaseRecord, source: Path, settings: ImportSettings
+        self,
+        store: Store,
+        record: DatabaseRecord,
+        source: Path,
+        settings: ImportSettings,
+        on_end: Callable[[bool], None] = lambda ok: None,
     ):
         self.store = store
         self.record = record
         self.source = source
+        self.on_end = on_end
         self.settings = settings
         self.at_bookmark = store.bookmark(record.uuid)
         self.cond = threading.Condition()
@@ -133,7 +148,9 @@ class ImportJob:
             outcome = ("error", self._cancel_text)
         except Exception as exc:  # never leave the database locked
             outcome = ("error", f"D1_ERROR: internal error: {type(exc).__name__}: {exc}")
-        # Free the database before anyone can learn the outcome.
+        # Settle the upload, then free the database, before anyone can learn the outcome.
+        with contextlib.suppress(Exception):  # cleaning up never changes the outcome
+            self.on_end(outcome[0] == "complete")
         self.store.importing.discard(uuid)
         with self.cond:
             self.state = outcome[0]
@@ -167,7 +184,8 @@ class ImportJob:
                     self._log_progress()
                     last_note = time.monotonic()
         self._check()
-        commit(conn)
+        # Everything the answer needs is gathered before COMMIT: once the rows are in, no
+        # later failure (say, the index cannot be written) may report the import as failed.
         meta = meta_block(
             region=self.record.region,
             duration_ms=totals["duration"],
@@ -178,6 +196,7 @@ class ImportJob:
             rows_read=int(totals["read"]),
             rows_written=int(totals["written"]),
         )
+        commit(conn)
         self._log_progress()
         final_bookmark = self.store.bump(self.record.uuid)
         return {"final_bookmark": final_bookmark, "num_queries": self.processed, "meta": meta}
@@ -244,7 +263,14 @@ class Imports:
             if record.uuid in self.store.importing:
                 return None
             self.store.importing.add(record.uuid)
-            job = ImportJob(self.store, record, self.uploads.path_of(filename), self.settings)
+            self.uploads.started(filename)
+            job = ImportJob(
+                self.store,
+                record,
+                self.uploads.path_of(filename),
+                self.settings,
+                on_end=lambda ok: self.uploads.finished(filename, ok=ok),
+            )
             self._jobs[record.uuid] = job
         job.thread.start()
         return job

@@ -30,6 +30,8 @@ from d1tui.emulator.faults import Fault
 from d1tui.emulator.uploads import MAX_OBJECT, S3Error, UploadDroppedError
 
 MAX_API_BODY = 64 << 20
+SMALL_BODY = 64 << 10
+"""A refused request's body up to this size is read (and dropped) to keep the connection."""
 UPLOAD_PREFIX = "/upload/"
 DOWNLOAD_PREFIX = "/download/"
 
@@ -39,6 +41,7 @@ class EmulatorHTTPServer(ThreadingHTTPServer):
 
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = 512  # the listen backlog: hundreds of clients may connect at once
 
     def __init__(self, address: tuple[str, int], backend: Backend) -> None:
         if ":" in address[0]:
@@ -165,15 +168,23 @@ class Handler(BaseHTTPRequestHandler):
             self._send_reply(fail(500, 10001, "Internal server error"), close=True)
 
     def _api(self, backend: Backend, method: str, path: str, query: dict[str, list[str]]) -> None:
-        raw = self._read_api_body(method)
+        # The route and the token are checked before the body is read: a refused request
+        # with a large body is answered and its connection closed, the body left unread.
         try:
             if not (path == API_PREFIX or path.startswith(API_PREFIX + "/")):
                 raise ApiError(404, 7000, "No route for that URI")
             matched = route(method, path)
         except ApiError as exc:
             backend.record_request(method, "unknown", path)
-            self._send_reply(exc.reply)
+            self._refuse_before_body(exc.reply)
             return
+        if (self._content_length(upload=False) or 0) > SMALL_BODY:
+            try:
+                check_auth(backend, matched, self.headers.get("Authorization"))
+            except ApiError as exc:
+                backend.record_request(method, matched.op, path)
+                raise _RefusalError(exc.reply) from None
+        raw = self._read_api_body(method)
         body: dict[str, Any] = {}
         op = matched.op
         if op == "import":
@@ -191,7 +202,7 @@ class Handler(BaseHTTPRequestHandler):
             self._send_reply(fault_reply(fault))
             return
         try:
-            check_auth(backend, matched, self.headers.get("Authorization"))
+            check_auth(backend, matched, self.headers.get("Authorization"))  # checked anew
             if matched.needs_body:
                 body = parse_body(raw)
             if fault is not None and fault.kind == "not_importing":
@@ -229,6 +240,14 @@ class Handler(BaseHTTPRequestHandler):
                 )
             raise _RefusalError(fail(400, 7400, "Invalid Content-Length header."))
         return int(value)
+
+    def _refuse_before_body(self, reply: Reply) -> None:
+        """Answer a request refused on its headers; a large body is not read (closed)."""
+        length = self._content_length(upload=False) or 0
+        if length > SMALL_BODY:
+            raise _RefusalError(reply)
+        self._read_api_body("")
+        self._send_reply(reply)
 
     def _read_api_body(self, method: str) -> bytes:
         length = self._content_length(upload=False)
@@ -305,7 +324,6 @@ class Handler(BaseHTTPRequestHandler):
         firing = backend.faults.take("download")
         if firing.delay:
             time.sleep(firing.delay)
-        self._read_api_body(method)  # keep the connection usable; a GET has no body anyway
         if method != "GET":
             raise _RefusalError(Reply(405), xml=_s3_xml("MethodNotAllowed", "Use GET to download."))
         if firing.fault is not None and firing.fault.kind == "status":
@@ -322,6 +340,7 @@ class Handler(BaseHTTPRequestHandler):
             raise _RefusalError(
                 Reply(404), xml=_s3_xml("NoSuchKey", "The specified key does not exist.")
             ) from None
+        self._read_api_body(method)  # keep the connection usable; a GET has no body anyway
         self.send_response(200)
         self.send_header("Content-Type", "application/sql")
         self.send_header("Content-Length", str(size))

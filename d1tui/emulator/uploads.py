@@ -10,6 +10,7 @@ import math
 import os
 import re
 import secrets
+import sys
 import time
 from pathlib import Path
 from typing import Protocol
@@ -26,6 +27,8 @@ _EXPORT_NAME = re.compile(
 )
 _ROUTES = {"PUT": ("/upload/", _FILENAME), "GET": ("/download/", _EXPORT_NAME)}
 _CHUNK = 1 << 20
+RETRY_RETENTION = 900.0
+"""Seconds an upload is kept after a failed or rolled-back import (for a rerun to re-attach)."""
 _AMZ_DATE = "%Y%m%dT%H%M%SZ"
 
 
@@ -66,14 +69,19 @@ def object_name(db_uuid: str, etag: str) -> str:
 class Uploads:
     """Signed URLs; uploaded objects in `<data_dir>/uploads`, dumps in `<data_dir>/exports`."""
 
-    def __init__(self, data_dir: Path, ttl: float) -> None:
+    def __init__(self, data_dir: Path, ttl: float, retention: float = 0.0) -> None:
         self.dir = data_dir / "uploads"
-        self.dir.mkdir(parents=True, exist_ok=True)
+        self.dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        with contextlib.suppress(OSError):
+            self.dir.chmod(0o700)  # a folder made by an older version may be world-readable
         self.exports_dir = data_dir / "exports"
         self.exports_dir.mkdir(parents=True, exist_ok=True)
         self.ttl = ttl
+        self.retention = retention
         self.origin = ""  # "http://host:port", set once the server is listening
         self._secret = secrets.token_bytes(32)
+        self.in_use: set[str] = set()  # objects an import of this process is reading
+        self.sweep()
 
     def _signature(self, method: str, filename: str, amz_date: str, expires: str) -> str:
         msg = f"{method}\n{filename}\n{amz_date}\n{expires}".encode()
@@ -141,6 +149,60 @@ class Uploads:
         except (ValueError, OSError):
             return None
 
+    def started(self, filename: str) -> None:
+        """An import began on this object: it is in use until `finished`."""
+        self.in_use.add(filename)
+        with contextlib.suppress(OSError, ValueError):
+            target = self.path_of(filename)
+            target.with_suffix(".done").unlink(missing_ok=True)
+            os.utime(target)  # a sweep elsewhere counts its age from now
+
+    def finished(self, filename: str, *, ok: bool) -> None:
+        """The import of this object ended: remove it, or keep it a while for a rerun.
+
+        After a success it goes at once (or after `retention` seconds, if set). After a
+        failure or rollback it stays at least RETRY_RETENTION seconds, so that running the
+        same file again finds it "already uploaded" as on D1. Expired objects are swept here.
+        """
+        self.in_use.discard(filename)
+        keep = self.retention if ok else max(self.retention, RETRY_RETENTION)
+        try:
+            target = self.path_of(filename)
+            if keep > 0:
+                done = target.with_suffix(".done")
+                done.touch(mode=0o600)
+                expires = time.time() + keep
+                os.utime(done, (expires, expires))  # its mtime says when it may go
+            else:
+                _remove_object(target)
+        except (OSError, ValueError):
+            pass
+        self.sweep()
+
+    def sweep(self) -> None:
+        """Remove what no import needs any more: `.part` files of killed uploads, objects kept
+        after their import past their time, and objects never ingested once their URL expired.
+        """
+        now = time.time()
+        for path in list(self.dir.iterdir()):
+            with contextlib.suppress(OSError):
+                if path.name.endswith(".part"):
+                    if _abandoned(path):
+                        path.unlink()
+                elif path.name.endswith(".tmp"):
+                    if now - path.stat().st_mtime > 60:
+                        path.unlink()
+                elif _FILENAME.fullmatch(path.name) and path.name not in self.in_use:
+                    done = path.with_suffix(".done")
+                    if done.exists():
+                        expired = done.stat().st_mtime <= now
+                    else:
+                        expired = now - path.stat().st_mtime > max(self.ttl, self.retention)
+                    if expired:
+                        _remove_object(path)
+                elif path.suffix in (".md5", ".done") and not path.with_suffix(".sql").exists():
+                    path.unlink()
+
     def remove_for(self, db_uuid: str) -> None:
         """Forget every object uploaded for a database (it was deleted)."""
         for path in self.dir.glob(f"{db_uuid}.*"):
@@ -156,7 +218,8 @@ class Uploads:
         digest = hashlib.md5()
         received = 0
         try:
-            with open(part, "wb") as out:
+            with open(os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as out:
+                _hold(out.fileno())  # tells a sweep in another process this part is alive
                 while received < length:
                     want = min(_CHUNK, length - received)
                     if drop_after is not None:
@@ -180,12 +243,41 @@ class Uploads:
                 sidecar.unlink()
             os.replace(part, target)
             tmp = sidecar.with_name(sidecar.name + ".tmp")
-            tmp.write_text(md5, "ascii")
+            with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as fh:
+                fh.write(md5)
             os.replace(tmp, sidecar)
             return md5
         finally:
             with contextlib.suppress(FileNotFoundError):
                 part.unlink()
+
+
+def _remove_object(target: Path) -> None:
+    for path in (target.with_suffix(".md5"), target.with_suffix(".done"), target):
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+
+
+def _hold(fd: int) -> None:
+    """Lock an open `.part` file for as long as it is open (POSIX; a no-op elsewhere)."""
+    if sys.platform != "win32":
+        import fcntl  # noqa: PLC0415 - POSIX only
+
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+
+def _abandoned(part: Path) -> bool:
+    """No live upload writes this `.part` file (its writer's lock is gone, or it is old)."""
+    if sys.platform == "win32":
+        return time.time() - part.stat().st_mtime > 3600
+    import fcntl  # noqa: PLC0415 - POSIX only
+
+    with open(part, "rb") as fh:
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        return True
 
 
 def _one(query: dict[str, list[str]], key: str) -> str:

@@ -167,6 +167,7 @@ def test_the_answer_to_an_active_import_is_http_202(tmp_path: Path) -> None:
 
 
 def test_already_uploaded_file_starts_at_init_and_runs_again(imp: Importer) -> None:
+    imp.emu.upload_retention = 60.0  # as D1 keeps files a while (by default they go at once)
     data = b"INSERT INTO t (v) VALUES ('again');\n"
     assert imp.run(data)[-1]["status"] == "complete"
     uploads_before = sum(1 for _, op, _ in imp.emu.requests if op == "upload")

@@ -95,6 +95,7 @@ def test_fresh_upload_runs_every_stage_in_order(
 def test_already_uploaded_file_skips_upload_and_init_answer_is_the_first_poll(
     emu: Emulator, client: D1Client, tmp_path: Path
 ) -> None:
+    emu.upload_retention = 60.0  # D1 keeps files a while; the emulator's default drops them
     prepared = write_sql(tmp_path / "b.sql", rows=40, with_ids=False)
     first = list(run_import(client, "demo", prepared, options=FAST_OPTIONS))
     assert isinstance(outcome(first), ImportSucceeded)
