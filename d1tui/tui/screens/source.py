@@ -190,7 +190,10 @@ class SourceScreen(FlowScreen):
 
     @on(DataTable.RowSelected, "#tables")
     def _table_selected(self) -> None:
-        self.press_radio("#target-existing")
+        if self.query_one("#target-new", RadioButton).value:
+            # Never switch a new-table target to an existing table on a stray enter.
+            self.notify("the target is a new table: ^e to add to an existing one instead")
+            return
         self._show_columns()
 
     @on(RadioSet.Changed, "#mode")
@@ -226,13 +229,18 @@ class SourceScreen(FlowScreen):
         self.query_one("#path" if fake else "#fake-rows").focus()
 
     def action_toggle_target(self) -> None:
-        """Switch between an existing table and a new one."""
+        """Switch between an existing table and a new one, and focus what the choice needs."""
+        new_name = self.query_one("#new-name", Input)
         if self.query_one("#target-new", RadioButton).value:
             self.press_radio("#target-existing")
+            new_name.disabled = True
             self.query_one("#tables").focus()
         else:
             self.press_radio("#target-new")
-            self.query_one("#new-name").focus()
+            # Enabled here, not only when the RadioSet reports the change: focus() refuses a
+            # disabled widget, and the keys typed next must reach the name.
+            new_name.disabled = False
+            new_name.focus()
 
     @on(DirectoryTree.FileSelected, "#tree")
     def _file_selected(self, event: DirectoryTree.FileSelected) -> None:
