@@ -94,7 +94,11 @@ def preview_fake(spec: FakeSpec, target: Target, limit: int = 50) -> Preview:
         fake_rows(schema, n, seed=spec.seed, locale=spec.locale, start_ids=target.current_max_ids)
     )
     first = _first_sql(schema, schema.names, rows, create=target.create, key=schema.key_column)
-    return Preview(None, schema, rows, [], None, first)
+    notes = []
+    if target.existing is None:
+        names = ", ".join(TARGET_D1_TABLE.names)
+        notes.append(f"a new table: the fake rows use TargetD1Table's columns ({names})")
+    return Preview(None, schema, rows, notes, None, first)
 
 
 def _preview_sqlite(facts: FileFacts) -> Preview:

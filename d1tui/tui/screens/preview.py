@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from rich.syntax import Syntax
 from rich.text import Text
-from textual import on, work
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -98,7 +98,7 @@ class PreviewScreen(FlowScreen):
             with Horizontal(id="fake-controls", classes="field"):
                 yield Label("rows", classes="field-label")
                 yield Input(id="rows-count", type="integer", compact=True)
-                yield Static("r / ^g: new seed · enter here: this many rows", classes="src")
+                yield Static("enter: use this many rows · ^g: new seed", classes="src")
             yield Static("", id="warnings")
             with VerticalScroll(id="sql-box") as box:
                 box.border_title = "SQL · statement 1"
@@ -270,29 +270,53 @@ class PreviewScreen(FlowScreen):
         if prepared is not None and prepared.temporary:
             prepared.path.unlink(missing_ok=True)
 
+    def _typed_rows(self, fake: FakeSpec) -> int | None:
+        """The row count in the field (None, with a word, when it is not a positive number)."""
+        try:
+            rows = int(self.query_one("#rows-count", Input).value)
+        except ValueError:
+            rows = 0
+        if rows < 1:
+            self.notify("rows must be a whole number, at least 1", severity="error")
+            return None
+        return rows
+
+    def _use_fake(self, fake: FakeSpec) -> None:
+        self.session.source = replace(self.session.source, fake=fake)
+        self.query_one("#preview").border_title = self.title_line()
+        self.refresh_preview()
+
     def action_regenerate(self) -> None:
-        """New fake rows: a new seed (and the row count typed)."""
+        """New fake rows: the next seed (and the row count typed)."""
         fake = self.session.source.fake
         if fake is None:
             self.notify("regenerate is for fake rows", severity="warning")
             return
-        try:
-            rows = int(self.query_one("#rows-count", Input).value)
-        except ValueError:
-            rows = fake.rows
-        seed = fake.seed + 1 if rows == fake.rows else fake.seed
-        self.session.source = replace(self.session.source, fake=FakeSpec(rows, seed, fake.locale))
-        self.query_one("#preview").border_title = self.title_line()
-        self.refresh_preview()
+        rows = self._typed_rows(fake)
+        if rows is not None:
+            self._use_fake(FakeSpec(rows, fake.seed + 1, fake.locale))
 
-    @on(Input.Submitted, "#rows-count")
-    def _rows_entered(self) -> None:
-        self.action_regenerate()
+    def apply_rows(self) -> bool:
+        """Use the row count typed, with the same seed; False when there was nothing to apply."""
+        fake = self.session.source.fake
+        if fake is None:
+            return False
+        rows = self._typed_rows(fake)
+        if rows is None:
+            return True
+        if rows == fake.rows:
+            return False
+        self._use_fake(FakeSpec(rows, fake.seed, fake.locale))
+        return True
 
     def action_start_import(self) -> None:
         """Ask first (the database is unavailable while importing), then import."""
-        if isinstance(self.focused, Input) and self.focused.id == "rows-count":
-            self.action_regenerate()
+        # Enter in the row count applies a changed count (same seed); an unchanged one imports.
+        if (
+            isinstance(self.focused, Input)
+            and self.focused.id == "rows-count"
+            and self.apply_rows()
+        ):
             return
         prepared = self.prepared
         if prepared is None:

@@ -24,6 +24,7 @@ from textual.widgets import (
 
 from d1tui.d1.client import D1Client, TableInfo
 from d1tui.data.formats import FileFacts, Format, ReadOptions, detect
+from d1tui.data.schema import TARGET_D1_TABLE
 from d1tui.data.target import FakeSpec
 from d1tui.tui.screens.base import FlowScreen
 from d1tui.tui.session import Source, TargetChoice
@@ -47,6 +48,21 @@ def column_summary(table: TableInfo) -> str:
         flags += " NOT NULL" if column.notnull and not column.pk else ""
         parts.append(f"{column.name} {column.type or 'ANY'}{flags}")
     return "\n".join(parts)
+
+
+FAKE_ROWS = 100
+FAKE_SEED = 0
+FAKE_COLUMNS_NOTE = (
+    "an existing table gives its columns; a new table gets TargetD1Table's (id, text, date_added)"
+)
+
+
+def fake_new_table_columns() -> str:
+    """The columns fake rows give a new table, one per line, as the preview will create them."""
+    lines = []
+    for column in TARGET_D1_TABLE.columns:
+        lines.append(f"{column.name} {column.type}{' PRIMARY KEY' if column.pk else ''}")
+    return "\n".join(lines)
 
 
 class SourceScreen(FlowScreen):
@@ -81,14 +97,15 @@ class SourceScreen(FlowScreen):
                     yield Static("pick a file or type its path", id="facts")
                 with Vertical(id="fake-box"):
                     for label, field_id, value, kind in (
-                        ("rows", "fake-rows", "500", "integer"),
-                        ("seed", "fake-seed", "42", "integer"),
+                        # The same defaults as `d1tui fake` (--rows 100 --seed 0).
+                        ("rows", "fake-rows", str(FAKE_ROWS), "integer"),
+                        ("seed", "fake-seed", str(FAKE_SEED), "integer"),
                         ("locale", "fake-locale", "en_US", "text"),
                     ):
                         with Horizontal(classes="field"):
                             yield Label(label, classes="field-label")
                             yield Input(value, id=field_id, type=kind, compact=True)  # type: ignore[arg-type]
-                    yield Static("the target table defines the columns", classes="src")
+                    yield Static(FAKE_COLUMNS_NOTE, id="fake-note", classes="src")
             with Vertical(id="target-pane", classes="panel") as right:
                 right.border_title = f"Target table in {self.session.database_label}"
                 with RadioSet(id="target-mode", compact=True):
@@ -178,7 +195,13 @@ class SourceScreen(FlowScreen):
         if own_tables and not self.query_one("#mode-fake", RadioButton).value:
             columns.update("this file defines its own tables: the target choice is not used")
         elif self.query_one("#target-new", RadioButton).value:
-            columns.update("a new table: columns come from the source")
+            if self.query_one("#mode-fake", RadioButton).value:
+                columns.update(
+                    "a new table with the fake rows' columns (TargetD1Table's):\n"
+                    + fake_new_table_columns()
+                )
+            else:
+                columns.update("a new table: columns come from the source")
         elif (info := self.selected_table) is not None:
             columns.update(f"columns of {info.name}:\n{column_summary(info)}")
         else:
@@ -203,6 +226,7 @@ class SourceScreen(FlowScreen):
         self.query_one("#fake-box").display = fake
         if fake and self.tables and not self.query_one("#new-name", Input).value:
             self.press_radio("#target-existing")
+        self._show_columns()
 
     @on(RadioSet.Changed, "#target-mode")
     def _target_mode_changed(self) -> None:
@@ -324,7 +348,7 @@ class SourceScreen(FlowScreen):
         if self.query_one("#mode-fake", RadioButton).value:
             try:
                 rows = int(self.query_one("#fake-rows", Input).value)
-                seed = int(self.query_one("#fake-seed", Input).value or "0")
+                seed = int(self.query_one("#fake-seed", Input).value or str(FAKE_SEED))
             except ValueError:
                 self.notify("rows and seed must be whole numbers", severity="error")
                 return None
