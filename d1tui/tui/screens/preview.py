@@ -12,6 +12,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widget import Widget
 from textual.widgets import DataTable, Footer, Input, Label, ProgressBar, Static
 from textual.worker import get_current_worker
 
@@ -30,8 +31,8 @@ from d1tui.tui.widgets.error_panel import ErrorPanel
 from d1tui.tui.widgets.top_bar import TopBar
 
 if TYPE_CHECKING:
-    from d1tui.data.preview import Preview
-    from d1tui.data.schema import ColumnMapping
+    from d1tui.data.preview import Preview, TablePreview
+    from d1tui.data.schema import ColumnMapping, TableSchema
 
 SQL_SHOWN = 1500  # characters of the first statement shown
 
@@ -60,6 +61,17 @@ def headers(preview: Preview) -> list[str]:
         kind = "" if column is None else (column.type or "ANY") + (" pk" if column.pk else "")
         out.append(f"{name}\n{kind}")
     return out
+
+
+def schema_headers(schema: TableSchema) -> list[str]:
+    """``name`` over its declared type (``INTEGER pk``) for each column of a table."""
+    return [f"{c.name}\n{(c.type or 'ANY') + (' pk' if c.pk else '')}" for c in schema.columns]
+
+
+def table_line(table: TablePreview) -> str:
+    """``users · 7 rows · first 20 shown`` above a table's rows."""
+    shown = f" · first {len(table.rows)} shown" if len(table.rows) < table.total else ""
+    return f"{table.schema.name} · {plural(table.total, 'row')}{shown}"
 
 
 def cell(value: object) -> str:
@@ -95,6 +107,7 @@ class PreviewScreen(FlowScreen):
         with Vertical(id="preview", classes="panel") as panel:
             panel.border_title = self.title_line()
             yield DataTable(id="preview-rows", zebra_stripes=True, header_height=2)
+            yield VerticalScroll(id="file-tables")
             with Horizontal(id="fake-controls", classes="field"):
                 yield Label("rows", classes="field-label")
                 yield Input(id="rows-count", type="integer", compact=True)
@@ -179,9 +192,11 @@ class PreviewScreen(FlowScreen):
             ).border_title = f"{self.session.source.label} → the tables it defines"
         table = self.query_one("#preview-rows", DataTable)
         table.clear(columns=True)
-        for index, label in enumerate(headers(preview)):
-            table.add_column(Text(label), key=f"c{index}")
-        table.add_rows([cell(v) for v in row] for row in preview.rows[:50])
+        self._show_file_tables(preview)
+        if not preview.tables:
+            for index, label in enumerate(headers(preview)):
+                table.add_column(Text(label), key=f"c{index}")
+            table.add_rows([cell(v) for v in row] for row in preview.rows[:50])
         warnings = self.query_one("#warnings", Static)
         notes = Text("\n".join(f"⚠ {w}" for w in preview.warnings))
         if (mapped := mapping_note(preview.mapping)) is not None:
@@ -197,6 +212,25 @@ class PreviewScreen(FlowScreen):
         )
         self.query_one("#totals", Static).update("preparing the SQL file …")
         self.run_prepare(self.session.source, target)
+
+    def _show_file_tables(self, preview: Preview) -> None:
+        """An SQLite file's tables, each with its declared types and first rows."""
+        box = self.query_one("#file-tables", VerticalScroll)
+        box.remove_children()
+        self.query_one("#preview-rows").display = not preview.tables
+        box.display = bool(preview.tables)
+        widgets: list[Widget] = []
+        for number, info in enumerate(preview.tables):
+            widgets.append(Static(table_line(info), classes="file-table-title"))
+            rows: DataTable[str] = DataTable(
+                id=f"file-table-{number}", classes="file-table", header_height=2
+            )
+            for index, label in enumerate(schema_headers(info.schema)):
+                rows.add_column(Text(label), key=f"c{index}")
+            rows.add_rows([cell(v) for v in row] for row in info.rows)
+            widgets.append(rows)
+        if widgets:
+            box.mount_all(widgets)
 
     @work(
         thread=True,

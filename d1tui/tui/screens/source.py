@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import ClassVar
 
@@ -23,13 +24,14 @@ from textual.widgets import (
 )
 
 from d1tui.d1.client import D1Client, TableInfo
-from d1tui.data.formats import FileFacts, Format, ReadOptions, detect
+from d1tui.data.formats import FOLDER_NOT_FILE, FileFacts, Format, ReadOptions, detect
 from d1tui.data.schema import TARGET_D1_TABLE
 from d1tui.data.target import FakeSpec
 from d1tui.tui.screens.base import FlowScreen
+from d1tui.tui.screens.reading import ReadingOptionsDialog, options_summary
 from d1tui.tui.session import Source, TargetChoice
 from d1tui.tui.units import human_bytes
-from d1tui.tui.widgets.error_panel import ErrorPanel
+from d1tui.tui.widgets.error_panel import ErrorPanel, describe_error
 from d1tui.tui.widgets.file_browser import DataFileTree
 from d1tui.tui.widgets.top_bar import TopBar
 
@@ -50,6 +52,7 @@ def column_summary(table: TableInfo) -> str:
     return "\n".join(parts)
 
 
+READING_HINT = "^o reading options: encoding, delimiter, header, types, key, tables"
 FAKE_ROWS = 100
 FAKE_SEED = 0
 FAKE_COLUMNS_NOTE = (
@@ -72,6 +75,7 @@ class SourceScreen(FlowScreen):
         Binding("ctrl+n", "continue", "continue", priority=True),
         Binding("ctrl+f", "toggle_source", "file/fake", priority=True),
         Binding("ctrl+e", "toggle_target", "existing/new", priority=True),
+        Binding("ctrl+o", "reading_options", "reading options", priority=True),
         Binding("escape", "back", "back"),
     ]
 
@@ -79,6 +83,8 @@ class SourceScreen(FlowScreen):
         super().__init__()
         self.tables: list[TableInfo] = []
         self.facts: FileFacts | None = None
+        self.read_options = ReadOptions()
+        self.sqlite_tables: list[str] = []
         self._auto_name = ""
 
     def compose(self) -> ComposeResult:
@@ -95,6 +101,7 @@ class SourceScreen(FlowScreen):
                     yield Input(placeholder="path: type or paste", id="path", compact=True)
                     yield DataFileTree(self.d1app.start_dir, id="tree")
                     yield Static("pick a file or type its path", id="facts")
+                    yield Static(READING_HINT, id="reading")
                 with Vertical(id="fake-box"):
                     for label, field_id, value, kind in (
                         # The same defaults as `d1tui fake` (--rows 100 --seed 0).
@@ -133,6 +140,8 @@ class SourceScreen(FlowScreen):
             self.press_radio("#mode-fake")
             self.query_one("#fake-rows", Input).value = str(source.fake.rows)
         elif source.path is not None:
+            self.read_options = source.options or ReadOptions()
+            self._show_reading()
             self.query_one("#path", Input).value = str(source.path)
         self.query_one("#path", Input).focus()
 
@@ -193,7 +202,15 @@ class SourceScreen(FlowScreen):
         columns = self.query_one("#columns", Static)
         own_tables = self.facts is not None and self.facts.format in (Format.SQL, Format.SQLITE)
         if own_tables and not self.query_one("#mode-fake", RadioButton).value:
-            columns.update("this file defines its own tables: the target choice is not used")
+            line = "this file defines its own tables: the target choice is not used"
+            if self.sqlite_tables:
+                chosen = self.read_options.tables or self.sqlite_tables
+                line += (
+                    f"\nimports {len(chosen)} of its {len(self.sqlite_tables)} tables: "
+                    + ", ".join(chosen)
+                    + "\n^o chooses the tables"
+                )
+            columns.update(line)
         elif self.query_one("#target-new", RadioButton).value:
             if self.query_one("#mode-fake", RadioButton).value:
                 columns.update(
@@ -270,10 +287,44 @@ class SourceScreen(FlowScreen):
     def _file_selected(self, event: DirectoryTree.FileSelected) -> None:
         self.query_one("#path", Input).value = str(event.path)
 
+    def action_reading_options(self) -> None:
+        """Open the reading options (the CLI's reading flags) for the file."""
+        if self.query_one("#mode-fake", RadioButton).value:
+            self.notify("reading options are for a file: ^f switches to one", severity="warning")
+            return
+
+        def chosen(options: ReadOptions | None) -> None:
+            if options is None:
+                return
+            self.read_options = options
+            self._show_reading()
+            self._redetect()
+
+        self.app.push_screen(
+            ReadingOptionsDialog(self.read_options, facts=self.facts, tables=self.sqlite_tables),
+            chosen,
+        )
+
+    def _show_reading(self) -> None:
+        summary = options_summary(self.read_options)
+        self.query_one("#reading", Static).update(
+            f"reading: {summary} (^o to change)" if summary else READING_HINT
+        )
+
+    def _redetect(self) -> None:
+        text = self.query_one("#path", Input).value.strip()
+        if text:
+            self.query_one("#facts", Static).update("…")
+            self.detect_file(Path(text).expanduser(), self.read_options)
+
     @on(Input.Changed, "#path")
     def _path_changed(self, event: Input.Changed) -> None:
         text = event.value.strip()
         self.facts = None
+        self.sqlite_tables = []
+        if self.read_options.tables:  # the tables of another file
+            self.read_options = replace(self.read_options, tables=())
+            self._show_reading()
         if not text:
             self.query_one("#facts", Static).update("pick a file or type its path")
             return
@@ -283,7 +334,7 @@ class SourceScreen(FlowScreen):
             self._auto_name = table_name_for(path)
             new_name.value = self._auto_name
         self.query_one("#facts", Static).update("…")
-        self.detect_file(path)
+        self.detect_file(path, self.read_options)
 
     @on(Input.Submitted, "#path")
     def _path_entered(self) -> None:
@@ -302,26 +353,44 @@ class SourceScreen(FlowScreen):
         name="facts",
         description="detect the file's format",
     )
-    def detect_file(self, path: Path) -> FileFacts | str:
-        """Format, encoding, delimiter of the file (reads only its head)."""
+    def detect_file(
+        self, path: Path, options: ReadOptions
+    ) -> tuple[FileFacts, list[str]] | Path | str:
+        """Format, encoding, delimiter (and an SQLite file's tables); a folder comes back as is."""
+        if path.is_dir():
+            return path
         if not path.is_file():
             return f"no such file: {path}"
-        return detect(path, ReadOptions())
+        facts = detect(path, options)
+        names: list[str] = []
+        if facts.format == Format.SQLITE:
+            from d1tui.data.sqlite_reader import sqlite_tables  # noqa: PLC0415
 
-    def facts_done(self, facts: FileFacts | str) -> None:
-        """Show the detected facts (or why there are none)."""
+            names = [t.name for t in sqlite_tables(path)]
+        return facts, names
+
+    def facts_done(self, result: tuple[FileFacts, list[str]] | Path | str) -> None:
+        """Show the detected facts (or why there are none); a folder opens in the browser."""
         line = self.query_one("#facts", Static)
-        if isinstance(facts, str):
-            line.update(facts)
+        if isinstance(result, str):
+            line.update(result)
             return
+        if isinstance(result, Path):
+            line.update(f"✘ {result} {FOLDER_NOT_FILE}: its files are in the browser")
+            tree = self.query_one("#tree", DataFileTree)
+            if tree.path != result:
+                tree.path = result
+            return
+        facts, self.sqlite_tables = result
         self.facts = facts
         line.update(f"{facts.summary} · {human_bytes(facts.size)}")
         self._show_columns()
 
     def worker_failed(self, name: str, error: BaseException) -> None:
-        """Detection errors go on the facts line; the rest into the error panel."""
+        """Detection errors (with their hint) go on the facts line; the rest into the panel."""
         if name == "facts":
-            self.query_one("#facts", Static).update(f"✘ {error}")
+            self.query_one("#facts", Static).update(describe_error(error))
+            self._show_columns()
             return
         super().worker_failed(name, error)
 
@@ -359,10 +428,13 @@ class SourceScreen(FlowScreen):
             return Source(fake=FakeSpec(rows=rows, seed=seed, locale=locale))
         text = self.query_one("#path", Input).value.strip()
         path = Path(text).expanduser() if text else None
+        if path is not None and path.is_dir():
+            self.notify(f"{path} {FOLDER_NOT_FILE}: pick a file in it", severity="error")
+            return None
         if path is None or not path.is_file():
             self.notify("pick a file to import (or switch to fake rows)", severity="error")
             return None
-        return Source(path=path, options=ReadOptions())
+        return Source(path=path, options=self.read_options)
 
     def _target(self) -> TargetChoice | None:
         if self.query_one("#target-new", RadioButton).value:
