@@ -241,6 +241,7 @@ class SourceScreen(FlowScreen):
         fake = self.query_one("#mode-fake", RadioButton).value
         self.query_one("#file-box").display = not fake
         self.query_one("#fake-box").display = fake
+        self.refresh_bindings()
         if fake and self.tables and not self.query_one("#new-name", Input).value:
             self.press_radio("#target-existing")
         self._show_columns()
@@ -286,6 +287,12 @@ class SourceScreen(FlowScreen):
     @on(DirectoryTree.FileSelected, "#tree")
     def _file_selected(self, event: DirectoryTree.FileSelected) -> None:
         self.query_one("#path", Input).value = str(event.path)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Reading options are offered (footer, key) only for a file."""
+        if action == "reading_options":
+            return not self.query_one("#mode-fake", RadioButton).value
+        return True
 
     def action_reading_options(self) -> None:
         """Open the reading options (the CLI's reading flags) for the file."""
