@@ -222,16 +222,62 @@ class Location:
         return ", ".join(parts)
 
 
+# The CLI's flag for each reading option a hint can name; other front ends name their own control.
+OPTION_FLAGS = {
+    "encoding": "--encoding",
+    "delimiter": "--delimiter",
+    "quotechar": "--quotechar",
+    "no_headers": "--no-headers",
+    "types": "--type COL=TYPE",
+    "pk": "--pk",
+    "tables": "--tables",
+}
+
+
 class BadInputError(D1Error):
-    """The input file cannot be imported as it is; ``where`` names file, line and column."""
+    """The input cannot be imported as it is; ``where`` names file, line and column.
+
+    A hint may name a reading option as ``{option}`` with ``option=`` its key in
+    ``OPTION_FLAGS``: ``hint`` names the CLI flag, ``hint_naming`` another front end's control.
+    """
 
     title = "Bad input"
     default_hint = "fix the file at the place named; nothing was sent"
+    value_hint = "nothing was sent; change the value named and try again"
     exit_code = ExitCode.BAD_INPUT
 
-    def __init__(self, detail: str, *, where: Location | None = None, **kw: Any) -> None:
-        super().__init__(detail, **kw)
+    def __init__(
+        self,
+        detail: str,
+        *,
+        where: Location | None = None,
+        option: str | None = None,
+        hint: str | None = None,
+        **kw: Any,
+    ) -> None:
+        super().__init__(detail, hint=hint, **kw)
         self.where = where
+        self.option = option
+        self._hint = hint  # None: the default, chosen when read (``where`` may be set later)
+
+    @property
+    def hint(self) -> str:
+        """What to do, naming a reading option by its CLI flag."""
+        return self.hint_naming(OPTION_FLAGS)
+
+    @hint.setter
+    def hint(self, value: str) -> None:
+        self._hint = value
+
+    def hint_naming(self, controls: dict[str, str]) -> str:
+        """The hint with its reading option named as ``controls`` names it."""
+        template = self._hint
+        if template is None:
+            # An error about no place in a file (a locale, a table name) has no file to fix.
+            template = self.default_hint if self.where is not None else self.value_hint
+        if self.option is None:
+            return template
+        return template.replace("{option}", controls.get(self.option, self.option))
 
     def __str__(self) -> str:
         place = f"{self.where}: " if self.where else ""

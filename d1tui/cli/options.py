@@ -88,27 +88,24 @@ def add_reader_options(parser: argparse.ArgumentParser) -> None:
 
 def read_options(args: argparse.Namespace) -> Any:
     """Build the data layer's ``ReadOptions`` from the reader flags."""
-    from d1tui.convert.detect import Format, ReadOptions
+    from d1tui.convert.detect import parse_read_options
 
-    types: dict[str, str] = {}
-    for item in args.types:
-        col, sep, kind = item.partition("=")
-        if not sep or not col or not kind:
-            raise UsageError(f"--type wants COL=TYPE, got {item!r}")
-        types[col] = kind.upper()
-    delimiter = args.delimiter
-    if delimiter in ("\\t", "tab", "TAB"):
-        delimiter = "\t"
-    return ReadOptions(
-        format=Format(args.format) if args.format else None,
-        delimiter=delimiter,
-        quotechar=args.quotechar,
-        has_header=False if args.no_headers else None,
-        encoding=args.encoding,
-        types=types,
-        pk=args.pk,
-        tables=tuple(t.strip() for t in (args.tables or "").split(",") if t.strip()),
-    )
+    for flag, value in (("--delimiter", args.delimiter), ("--quotechar", args.quotechar)):
+        if value is not None and len(value) != 1 and value not in ("\\t", "tab", "TAB"):
+            raise UsageError(f"{flag} wants one character, got {value!r}")
+    try:
+        return parse_read_options(
+            format=args.format,
+            delimiter=args.delimiter,
+            quotechar=args.quotechar,
+            no_headers=args.no_headers,
+            encoding=args.encoding,
+            types=args.types,
+            pk=args.pk,
+            tables=args.tables,
+        )
+    except ValueError as exc:  # the only other words it refuses: a --type item
+        raise UsageError(f"--type {exc}") from None
 
 
 def port_number(value: str) -> int:

@@ -19,6 +19,7 @@ from d1tui.convert.schema import INTEGER, REAL, classify_text
 from d1tui.errors import BadInputError, Location
 
 HEAD_BYTES = 64 * 1024
+FOLDER_NOT_FILE = "is a folder, not a file"
 SQLITE_MAGIC = b"SQLite format 3\x00"
 
 _BOMS = (  # longest first: the UTF-32 LE mark starts with the UTF-16 LE one
@@ -69,6 +70,47 @@ class ReadOptions:
     tables: tuple[str, ...] = ()
 
 
+def parse_read_options(
+    *,
+    format: str | None = None,
+    delimiter: str | None = None,
+    quotechar: str | None = None,
+    no_headers: bool = False,
+    encoding: str | None = None,
+    types: list[str] | tuple[str, ...] = (),
+    pk: str | None = None,
+    tables: str | None = None,
+) -> ReadOptions:
+    """``ReadOptions`` from the words a person types (flags or fields); ValueError names a bad one.
+
+    ``types`` items are ``COL=TYPE``; ``delimiter`` may be ``\\t``/``tab``; ``tables`` is
+    ``A,B``. Empty strings mean "detect".
+    """
+    kinds: dict[str, str] = {}
+    for item in types:
+        col, sep, kind = item.partition("=")
+        col, kind = col.strip(), kind.strip()
+        if not sep or not col or not kind:
+            raise ValueError(f"wants COL=TYPE, got {item!r}")
+        kinds[col] = kind.upper()
+    if delimiter in ("\\t", "tab", "TAB"):
+        delimiter = "\t"
+    if delimiter is not None and delimiter != "" and len(delimiter) != 1:
+        raise ValueError(f"a delimiter is one character, got {delimiter!r}")
+    if quotechar is not None and quotechar != "" and len(quotechar) != 1:
+        raise ValueError(f"a quote character is one character, got {quotechar!r}")
+    return ReadOptions(
+        format=Format(format) if format else None,
+        delimiter=delimiter or None,
+        quotechar=quotechar or None,
+        has_header=False if no_headers else None,
+        encoding=encoding or None,
+        types=kinds,
+        pk=(pk or "").strip() or None,
+        tables=tuple(t.strip() for t in (tables or "").split(",") if t.strip()),
+    )
+
+
 @dataclass(frozen=True)
 class FileFacts:
     """What detection found; ``encoding`` is a Python codec name, ``summary`` one display line."""
@@ -110,10 +152,25 @@ _BINARY_MAGIC = (
 )
 
 
+# Control bytes no text file holds (tab, newlines, form feed and ESC excepted). Random bytes have
+# about 11% of them; text in any 8-bit codepage next to none.
+_CONTROL = frozenset(range(0x20)) - {0x09, 0x0A, 0x0C, 0x0D, 0x1B} | {0x7F}
+_CONTROL_SHARE = 0.05
+
+
+def _looks_binary(head: bytes) -> bool:
+    if _utf16_without_bom(head):
+        return False
+    if head.count(0) > len(head) // 10:
+        return True
+    sample = head[:4096]
+    return len(sample) >= 64 and sum(b in _CONTROL for b in sample) > len(sample) * _CONTROL_SHARE
+
+
 def _refuse_binary(path: Path, head: bytes) -> None:
-    """BadInputError for a file that is not text at all (an archive, an image, many NULs)."""
+    """BadInputError for a file that is not text at all (an archive, an image, control bytes)."""
     what, hint = next(((w, h) for magic, w, h in _BINARY_MAGIC if head.startswith(magic)), ("", ""))
-    if not what and head and head.count(0) > len(head) // 10 and not _utf16_without_bom(head):
+    if not what and head and _looks_binary(head):
         what, hint = "binary data, not text", "check it is the file you meant"
     if what:
         raise BadInputError(
@@ -190,10 +247,16 @@ def detect(path: Path, options: ReadOptions = ReadOptions()) -> FileFacts:
         size = path.stat().st_size
         with path.open("rb") as f:
             head = f.read(HEAD_BYTES)
+    except IsADirectoryError:
+        raise BadInputError(FOLDER_NOT_FILE, where=Location(path)) from None
     except OSError as exc:
         raise BadInputError(
             f"cannot read the file: {exc.strerror or exc}", where=Location(path)
         ) from None
+    if not head:
+        raise BadInputError(
+            "the file is empty", where=Location(path), hint="check it is the file you meant"
+        )
     if head.startswith(SQLITE_MAGIC) or options.format == Format.SQLITE:
         if not head.startswith(SQLITE_MAGIC):
             raise BadInputError("not an SQLite database file", where=Location(path))

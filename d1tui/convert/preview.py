@@ -13,10 +13,10 @@ from pathlib import Path
 from d1tui.convert.detect import FileFacts, Format, ReadOptions, detect
 from d1tui.convert.fake.rows import fake_rows
 from d1tui.convert.readers.by_format import open_rows
-from d1tui.convert.readers.sqlite_file import sqlite_tables
+from d1tui.convert.readers.sqlite_file import sqlite_heads, sqlite_tables
 from d1tui.convert.schema import TARGET_D1_TABLE, Column, ColumnMapping, TableSchema
 from d1tui.convert.sql.inserts import InsertWriter
-from d1tui.convert.tabular import HEAD_ROWS, make_plan
+from d1tui.convert.tabular import HEAD_ROWS, make_plan, no_columns_error
 from d1tui.convert.target import FakeSpec, Target
 from d1tui.convert.values import WidenError
 
@@ -24,8 +24,17 @@ SQL_SHOWN = 2000  # characters of the first statement shown
 
 
 @dataclass(frozen=True)
+class TablePreview:
+    """One table a file brings (an SQLite file's): declared columns, first rows, row count."""
+
+    schema: TableSchema
+    rows: list[tuple[object, ...]]
+    total: int
+
+
+@dataclass(frozen=True)
 class Preview:
-    """What the preview screen shows."""
+    """What the preview screen shows; ``tables`` holds each table of an SQLite file chosen."""
 
     facts: FileFacts | None
     schema: TableSchema
@@ -33,6 +42,7 @@ class Preview:
     warnings: list[str]
     mapping: ColumnMapping | None
     first_sql: str
+    tables: tuple[TablePreview, ...] = ()
 
 
 def _shorten(sql: str) -> str:
@@ -62,7 +72,7 @@ def preview_file(path: Path, options: ReadOptions, target: Target, limit: int = 
     """Preview ``path`` going into ``target``; reads only the head of the file."""
     facts = detect(path, options)
     if facts.format == Format.SQLITE:
-        return _preview_sqlite(facts)
+        return _preview_sqlite(facts, options)
     if facts.format == Format.SQL:
         return _preview_sql(facts, target)
     with open_rows(facts, options) as source:
@@ -82,6 +92,8 @@ def preview_file(path: Path, options: ReadOptions, target: Target, limit: int = 
         warnings.append(f"types are from the first {HEAD_ROWS:,} rows; the import checks every row")
     schema = plan.schema or target.existing or TableSchema(target.table, ())
     create = target.create and plan.schema is not None
+    if create and not schema.columns:
+        raise no_columns_error(facts)
     first = _first_sql(schema, list(plan.columns), rows, create=create, key=plan.key_column)
     return Preview(facts, schema, rows, warnings, plan.mapping, first)
 
@@ -94,17 +106,36 @@ def preview_fake(spec: FakeSpec, target: Target, limit: int = 50) -> Preview:
         fake_rows(schema, n, seed=spec.seed, locale=spec.locale, start_ids=target.current_max_ids)
     )
     first = _first_sql(schema, schema.names, rows, create=target.create, key=schema.key_column)
-    return Preview(None, schema, rows, [], None, first)
+    notes = []
+    if target.existing is None:
+        names = ", ".join(TARGET_D1_TABLE.names)
+        notes.append(f"a new table: the fake rows use TargetD1Table's columns ({names})")
+    return Preview(None, schema, rows, notes, None, first)
 
 
-def _preview_sqlite(facts: FileFacts) -> Preview:
-    tables = sqlite_tables(facts.path)
-    if not tables:
+def _preview_sqlite(facts: FileFacts, options: ReadOptions, limit: int = 20) -> Preview:
+    heads = sqlite_heads(facts.path, options.tables or None, limit)
+    if not heads:
         return Preview(facts, TableSchema("", ()), [], ["the database has no tables"], None, "")
+    tables = tuple(
+        TablePreview(
+            TableSchema(
+                h.table.name,
+                tuple(Column(n, kind, pk=pk, notnull=nn) for n, kind, pk, nn in h.columns),
+            ),
+            h.rows,
+            h.total,
+        )
+        for h in heads
+    )
+    offered = len(sqlite_tables(facts.path))
+    chosen = ", ".join(t.schema.name for t in tables)
+    notes = [f"imports {len(tables)} of the file's {offered} tables: {chosen}"]
+    if len(tables) == offered:
+        notes = [f"imports all {offered} tables of the file: {chosen}"]
     first = tables[0]
-    schema = TableSchema(first.name, tuple(Column(c, "") for c in first.columns))
-    names = ", ".join(t.name for t in tables)
-    return Preview(facts, schema, [], [f"{len(tables)} table(s): {names}"], None, first.sql)
+    sql = "\n".join(h.table.sql + ";" for h in heads)
+    return Preview(facts, first.schema, first.rows, notes, None, _shorten(sql), tables)
 
 
 def _preview_sql(facts: FileFacts, target: Target) -> Preview:

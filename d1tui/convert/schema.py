@@ -119,7 +119,11 @@ def affinity(declared: str) -> str:
 def check_type_name(declared: str) -> str:
     """Refuse a type override that is not a plain SQL type name (it goes into CREATE TABLE)."""
     if not _TYPE_RE.match(declared):
-        raise BadInputError(f"not a column type: {declared!r}", hint="e.g. --type price=REAL")
+        raise BadInputError(
+            f"not a column type: {declared!r}",
+            hint="use INTEGER, REAL, TEXT or BLOB ({option}, e.g. price=REAL)",
+            option="types",
+        )
     return declared.upper()
 
 
@@ -261,6 +265,12 @@ def map_columns(source: Sequence[str], target: TableSchema) -> ColumnMapping:
             pairs.append((i, col.name))
     matched = {name.lower() for _, name in pairs}
     missing = [c for c in target.columns if c.name.lower() not in matched]
+    if not source:
+        raise BadInputError(
+            "no columns: the file is empty or holds no header and no rows",
+            hint="check it is the file you meant: a CSV needs a header row, "
+            "a JSON file an array of objects",
+        )
     if not pairs:
         raise BadInputError(
             f"no column of the file matches a column of table {target.name!r} "

@@ -43,6 +43,16 @@ RESERVED_PREFIXES = ("_cf_", "sqlite_")  # table names D1 refuses to create
 T = TypeVar("T")
 
 
+def no_columns_error(facts: FileFacts) -> BadInputError:
+    """The error for a file that gives a new table no columns (blank lines, ``[]``)."""
+    return BadInputError(
+        "no columns: the file is empty or holds no header and no rows",
+        where=Location(facts.path),
+        hint="check it is the file you meant: a CSV needs a header row, "
+        "a JSON file an array of objects",
+    )
+
+
 def write_table_rows(
     facts: FileFacts,
     options: ReadOptions,
@@ -92,11 +102,7 @@ def _write_rows(
                 plan = make_plan(source, [row for _, row in head], target, options, stats)
                 if target.create and plan.schema is not None:
                     if not plan.schema.columns:
-                        raise BadInputError(
-                            "no columns: the file is empty or holds no header and no rows",
-                            hint="check it is the file you meant: a CSV needs a header row, "
-                            "a JSON file an array of objects",
-                        )
+                        raise no_columns_error(facts)
                     out.statement(plan.schema.create_sql())
                     created = (plan.table,)
             except BadInputError as exc:  # the column names are at fault: say which file

@@ -53,6 +53,7 @@ def oversize_error(prepared: PreparedImport) -> BadInputError | None:
         f"D1 imports at most {MAX_IMPORT_BYTES / gib:.3f} GiB ({MAX_IMPORT_BYTES:,} bytes) "
         "at a time",
         where=Location(Path(prepared.source)) if prepared.source else None,
-        hint="import it in parts: an SQLite file table by table (--tables), a CSV or NDJSON "
+        option="tables",
+        hint="import it in parts: an SQLite file table by table ({option}), a CSV or NDJSON "
         "file split by rows (e.g. `split -l`), each part with its own import",
     )

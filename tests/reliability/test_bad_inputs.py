@@ -73,7 +73,7 @@ CASES: dict[str, Expect] = {
         "4 fields where the header has 2", ("line 3", "column 5"), "delimiter"
     ),
     "ragged.tsv": Bad("1 fields where the header has 2", ("line 3", "column 2")),
-    "empty.csv": Bad("no columns", (), "header row"),
+    "empty.csv": Bad("the file is empty", (), "the file you meant"),
     "only_blank_lines.csv": Bad("no columns", (), "header row"),
     "header_only.csv": Ok(
         "SELECT COUNT(*), (SELECT COUNT(*) FROM pragma_table_info('{t}')) FROM {t}", [(0, 3)]
@@ -132,7 +132,7 @@ CASES: dict[str, Expect] = {
     ),
     "duplicate_keys.json": Ok("SELECT id FROM {t}", [(2,)]),
     "row_not_object.json": Bad("is an array, not an object", ("row 2",)),
-    "random_bytes.json": Bad("not valid UTF-8", ("line 1",), "encoding"),
+    "random_bytes.json": Bad("binary data, not text", (), "the file you meant"),
     "bad_line_3.ndjson": Bad("invalid JSON", ("line 3", "column 10")),
     "array_line.ndjson": Bad("is an array, not a JSON object", ("line 2",)),
     "blank_lines.ndjson": Ok("SELECT id FROM {t} ORDER BY id", [(1,), (2,)]),

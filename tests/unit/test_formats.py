@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import sqlite3
 from pathlib import Path
 
@@ -41,7 +42,7 @@ def test_sqlite_magic_wins_over_extension(tmp_path: Path) -> None:
         ("dump", b"-- comment\nPRAGMA foreign_keys=OFF;\nBEGIN TRANSACTION;\n", Format.SQL),
         ("dump", b"/* x */ create table t(a);", Format.SQL),
         ("a.sql", b"anything", Format.SQL),
-        ("a.jsonl", b"", Format.NDJSON),
+        ("a.jsonl", b"\n", Format.NDJSON),
         ("data", b"a\tb\n1\t2\n", Format.TSV),
         ("data", b"a,b\n1,2\n", Format.CSV),
     ],
@@ -89,4 +90,30 @@ def test_missing_file_and_unknown_encoding(tmp_path: Path) -> None:
 def test_a_header_starting_with_an_sql_word_is_still_csv(tmp_path: Path) -> None:
     path = tmp_path / "export"
     path.write_bytes(b"Update,Count\nyes,1\n")
+    assert detect(path).format == Format.CSV
+
+
+def test_an_empty_file_says_so(tmp_path: Path) -> None:
+    path = tmp_path / "empty.csv"
+    path.write_bytes(b"")
+    with pytest.raises(BadInputError, match="the file is empty"):
+        detect(path)
+
+
+def test_random_bytes_are_binary_not_csv(tmp_path: Path) -> None:
+    path = tmp_path / "noise.csv"
+    rng = random.Random(3)
+    path.write_bytes(bytes(rng.getrandbits(8) for _ in range(5000)))
+    with pytest.raises(BadInputError, match="binary data, not text"):
+        detect(path)
+
+
+def test_a_folder_is_a_folder_not_a_file(tmp_path: Path) -> None:
+    with pytest.raises(BadInputError, match="is a folder, not a file"):
+        detect(tmp_path)
+
+
+def test_latin1_text_is_not_taken_for_binary(tmp_path: Path) -> None:
+    path = tmp_path / "l.csv"
+    path.write_bytes(b"id,name\n" + "1,café naïve Ærø\n".encode("cp1252") * 200)
     assert detect(path).format == Format.CSV

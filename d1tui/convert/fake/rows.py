@@ -98,7 +98,10 @@ def _parts(locale: str, seed: int) -> Parts:
     try:
         fake = Faker(locale, use_weighting=False)
     except AttributeError as exc:
-        raise BadInputError(f"unknown Faker locale {locale!r}") from exc
+        raise BadInputError(
+            f"unknown Faker locale {locale!r}",
+            hint="use a Faker locale such as en_US, de_DE, fr_FR or ja_JP; nothing was sent",
+        ) from exc
     return Parts(fake, seed)
 
 

@@ -58,8 +58,9 @@ def locate_decode_error(path: Path, codec: str) -> BadInputError:
                         where=Location(
                             path, line=line, column=column, byte_offset=base + exc.start
                         ),
-                        hint="give the file's encoding (e.g. --encoding cp1252) or re-save it "
+                        hint="give the file's encoding (e.g. {option} cp1252) or re-save it "
                         "as UTF-8",
+                        option="encoding",
                     )
             if not chunk:
                 break

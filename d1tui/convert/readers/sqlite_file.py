@@ -93,6 +93,39 @@ def sqlite_tables(path: Path) -> list[SqliteTable]:
         raise _unreadable(path, exc) from None
 
 
+@dataclass(frozen=True)
+class SqliteHead:
+    """A table's declared columns (name, type, pk, notnull) and its first rows, for a preview."""
+
+    table: SqliteTable
+    columns: tuple[tuple[str, str, bool, bool], ...]
+    rows: list[tuple[object, ...]]
+    total: int
+
+
+def sqlite_heads(
+    path: Path, tables: Iterable[str] | None = None, limit: int = 20
+) -> list[SqliteHead]:
+    """The chosen tables (default: all) with their declared types and first ``limit`` rows."""
+    current: str | None = None
+    try:
+        with _connect(path) as conn:
+            offered, _ = _read_tables(conn)
+            heads = []
+            for table in _choose(path, offered, tables):
+                current = table.name
+                name = quote_identifier(table.name)
+                info = conn.execute(f"PRAGMA table_xinfo({name})").fetchall()
+                columns = tuple((r[1], r[2] or "", r[5] > 0, bool(r[3])) for r in info if r[6] == 0)
+                cols = ", ".join(map(quote_identifier, table.columns))
+                rows = conn.execute(f"SELECT {cols} FROM {name} LIMIT ?", (limit,)).fetchall()
+                (total,) = conn.execute(f"SELECT count(*) FROM {name}").fetchone()
+                heads.append(SqliteHead(table, columns, rows, int(total)))
+            return heads
+    except (sqlite3.Error, UnicodeDecodeError) as exc:
+        raise _unreadable(path, exc, current) from None
+
+
 def _read_tables(conn: sqlite3.Connection) -> tuple[list[SqliteTable], list[str]]:
     """Tables to offer and notes about the ones skipped."""
     master = conn.execute(

@@ -8,10 +8,11 @@ from typing import TYPE_CHECKING, ClassVar
 
 from rich.syntax import Syntax
 from rich.text import Text
-from textual import on, work
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widget import Widget
 from textual.widgets import DataTable, Footer, Input, Label, ProgressBar, Static
 from textual.worker import get_current_worker
 
@@ -30,8 +31,8 @@ from d1tui.tui.widgets.error_panel import ErrorPanel
 from d1tui.tui.widgets.top_bar import TopBar
 
 if TYPE_CHECKING:
-    from d1tui.convert.preview import Preview
-    from d1tui.convert.schema import ColumnMapping
+    from d1tui.convert.preview import Preview, TablePreview
+    from d1tui.convert.schema import ColumnMapping, TableSchema
 
 SQL_SHOWN = 1500  # characters of the first statement shown
 
@@ -60,6 +61,17 @@ def headers(preview: Preview) -> list[str]:
         kind = "" if column is None else (column.type or "ANY") + (" pk" if column.pk else "")
         out.append(f"{name}\n{kind}")
     return out
+
+
+def schema_headers(schema: TableSchema) -> list[str]:
+    """``name`` over its declared type (``INTEGER pk``) for each column of a table."""
+    return [f"{c.name}\n{(c.type or 'ANY') + (' pk' if c.pk else '')}" for c in schema.columns]
+
+
+def table_line(table: TablePreview) -> str:
+    """``users · 7 rows · first 20 shown`` above a table's rows."""
+    shown = f" · first {len(table.rows)} shown" if len(table.rows) < table.total else ""
+    return f"{table.schema.name} · {plural(table.total, 'row')}{shown}"
 
 
 def cell(value: object) -> str:
@@ -95,10 +107,11 @@ class PreviewScreen(FlowScreen):
         with Vertical(id="preview", classes="panel") as panel:
             panel.border_title = self.title_line()
             yield DataTable(id="preview-rows", zebra_stripes=True, header_height=2)
+            yield VerticalScroll(id="file-tables")
             with Horizontal(id="fake-controls", classes="field"):
                 yield Label("rows", classes="field-label")
                 yield Input(id="rows-count", type="integer", compact=True)
-                yield Static("r / ^g: new seed · enter here: this many rows", classes="src")
+                yield Static("enter: use this many rows · ^g: new seed", classes="src")
             yield Static("", id="warnings")
             with VerticalScroll(id="sql-box") as box:
                 box.border_title = "SQL · statement 1"
@@ -179,9 +192,11 @@ class PreviewScreen(FlowScreen):
             ).border_title = f"{self.session.source.label} → the tables it defines"
         table = self.query_one("#preview-rows", DataTable)
         table.clear(columns=True)
-        for index, label in enumerate(headers(preview)):
-            table.add_column(Text(label), key=f"c{index}")
-        table.add_rows([cell(v) for v in row] for row in preview.rows[:50])
+        self._show_file_tables(preview)
+        if not preview.tables:
+            for index, label in enumerate(headers(preview)):
+                table.add_column(Text(label), key=f"c{index}")
+            table.add_rows([cell(v) for v in row] for row in preview.rows[:50])
         warnings = self.query_one("#warnings", Static)
         notes = Text("\n".join(f"⚠ {w}" for w in preview.warnings))
         if (mapped := mapping_note(preview.mapping)) is not None:
@@ -197,6 +212,25 @@ class PreviewScreen(FlowScreen):
         )
         self.query_one("#totals", Static).update("preparing the SQL file …")
         self.run_prepare(self.session.source, target)
+
+    def _show_file_tables(self, preview: Preview) -> None:
+        """An SQLite file's tables, each with its declared types and first rows."""
+        box = self.query_one("#file-tables", VerticalScroll)
+        box.remove_children()
+        self.query_one("#preview-rows").display = not preview.tables
+        box.display = bool(preview.tables)
+        widgets: list[Widget] = []
+        for number, info in enumerate(preview.tables):
+            widgets.append(Static(table_line(info), classes="file-table-title"))
+            rows: DataTable[str] = DataTable(
+                id=f"file-table-{number}", classes="file-table", header_height=2
+            )
+            for index, label in enumerate(schema_headers(info.schema)):
+                rows.add_column(Text(label), key=f"c{index}")
+            rows.add_rows([cell(v) for v in row] for row in info.rows)
+            widgets.append(rows)
+        if widgets:
+            box.mount_all(widgets)
 
     @work(
         thread=True,
@@ -270,29 +304,53 @@ class PreviewScreen(FlowScreen):
         if prepared is not None and prepared.temporary:
             prepared.path.unlink(missing_ok=True)
 
+    def _typed_rows(self, fake: FakeSpec) -> int | None:
+        """The row count in the field (None, with a word, when it is not a positive number)."""
+        try:
+            rows = int(self.query_one("#rows-count", Input).value)
+        except ValueError:
+            rows = 0
+        if rows < 1:
+            self.notify("rows must be a whole number, at least 1", severity="error")
+            return None
+        return rows
+
+    def _use_fake(self, fake: FakeSpec) -> None:
+        self.session.source = replace(self.session.source, fake=fake)
+        self.query_one("#preview").border_title = self.title_line()
+        self.refresh_preview()
+
     def action_regenerate(self) -> None:
-        """New fake rows: a new seed (and the row count typed)."""
+        """New fake rows: the next seed (and the row count typed)."""
         fake = self.session.source.fake
         if fake is None:
             self.notify("regenerate is for fake rows", severity="warning")
             return
-        try:
-            rows = int(self.query_one("#rows-count", Input).value)
-        except ValueError:
-            rows = fake.rows
-        seed = fake.seed + 1 if rows == fake.rows else fake.seed
-        self.session.source = replace(self.session.source, fake=FakeSpec(rows, seed, fake.locale))
-        self.query_one("#preview").border_title = self.title_line()
-        self.refresh_preview()
+        rows = self._typed_rows(fake)
+        if rows is not None:
+            self._use_fake(FakeSpec(rows, fake.seed + 1, fake.locale))
 
-    @on(Input.Submitted, "#rows-count")
-    def _rows_entered(self) -> None:
-        self.action_regenerate()
+    def apply_rows(self) -> bool:
+        """Use the row count typed, with the same seed; False when there was nothing to apply."""
+        fake = self.session.source.fake
+        if fake is None:
+            return False
+        rows = self._typed_rows(fake)
+        if rows is None:
+            return True
+        if rows == fake.rows:
+            return False
+        self._use_fake(FakeSpec(rows, fake.seed, fake.locale))
+        return True
 
     def action_start_import(self) -> None:
         """Ask first (the database is unavailable while importing), then import."""
-        if isinstance(self.focused, Input) and self.focused.id == "rows-count":
-            self.action_regenerate()
+        # Enter in the row count applies a changed count (same seed); an unchanged one imports.
+        if (
+            isinstance(self.focused, Input)
+            and self.focused.id == "rows-count"
+            and self.apply_rows()
+        ):
             return
         prepared = self.prepared
         if prepared is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import ClassVar
 
@@ -23,12 +24,14 @@ from textual.widgets import (
 )
 
 from d1tui.api.client import D1Client, TableInfo
-from d1tui.convert.detect import FileFacts, Format, ReadOptions, detect
+from d1tui.convert.detect import FOLDER_NOT_FILE, FileFacts, Format, ReadOptions, detect
+from d1tui.convert.schema import TARGET_D1_TABLE
 from d1tui.convert.target import FakeSpec
 from d1tui.tui.screens.base import FlowScreen
+from d1tui.tui.screens.reading import ReadingOptionsDialog, options_summary
 from d1tui.tui.session import Source, TargetChoice
 from d1tui.tui.units import human_bytes
-from d1tui.tui.widgets.error_panel import ErrorPanel
+from d1tui.tui.widgets.error_panel import ErrorPanel, describe_error
 from d1tui.tui.widgets.file_browser import DataFileTree
 from d1tui.tui.widgets.top_bar import TopBar
 
@@ -49,6 +52,22 @@ def column_summary(table: TableInfo) -> str:
     return "\n".join(parts)
 
 
+READING_HINT = "^o reading options: encoding, delimiter, header, types, key, tables"
+FAKE_ROWS = 100
+FAKE_SEED = 0
+FAKE_COLUMNS_NOTE = (
+    "an existing table gives its columns; a new table gets TargetD1Table's (id, text, date_added)"
+)
+
+
+def fake_new_table_columns() -> str:
+    """The columns fake rows give a new table, one per line, as the preview will create them."""
+    lines = []
+    for column in TARGET_D1_TABLE.columns:
+        lines.append(f"{column.name} {column.type}{' PRIMARY KEY' if column.pk else ''}")
+    return "\n".join(lines)
+
+
 class SourceScreen(FlowScreen):
     """File browser or fake-row settings on the left; target table on the right."""
 
@@ -56,6 +75,7 @@ class SourceScreen(FlowScreen):
         Binding("ctrl+n", "continue", "continue", priority=True),
         Binding("ctrl+f", "toggle_source", "file/fake", priority=True),
         Binding("ctrl+e", "toggle_target", "existing/new", priority=True),
+        Binding("ctrl+o", "reading_options", "reading options", priority=True),
         Binding("escape", "back", "back"),
     ]
 
@@ -63,6 +83,8 @@ class SourceScreen(FlowScreen):
         super().__init__()
         self.tables: list[TableInfo] = []
         self.facts: FileFacts | None = None
+        self.read_options = ReadOptions()
+        self.sqlite_tables: list[str] = []
         self._auto_name = ""
 
     def compose(self) -> ComposeResult:
@@ -79,16 +101,18 @@ class SourceScreen(FlowScreen):
                     yield Input(placeholder="path: type or paste", id="path", compact=True)
                     yield DataFileTree(self.d1app.start_dir, id="tree")
                     yield Static("pick a file or type its path", id="facts")
+                    yield Static(READING_HINT, id="reading")
                 with Vertical(id="fake-box"):
                     for label, field_id, value, kind in (
-                        ("rows", "fake-rows", "500", "integer"),
-                        ("seed", "fake-seed", "42", "integer"),
+                        # The same defaults as `d1tui fake` (--rows 100 --seed 0).
+                        ("rows", "fake-rows", str(FAKE_ROWS), "integer"),
+                        ("seed", "fake-seed", str(FAKE_SEED), "integer"),
                         ("locale", "fake-locale", "en_US", "text"),
                     ):
                         with Horizontal(classes="field"):
                             yield Label(label, classes="field-label")
                             yield Input(value, id=field_id, type=kind, compact=True)  # type: ignore[arg-type]
-                    yield Static("the target table defines the columns", classes="src")
+                    yield Static(FAKE_COLUMNS_NOTE, id="fake-note", classes="src")
             with Vertical(id="target-pane", classes="panel") as right:
                 right.border_title = f"Target table in {self.session.database_label}"
                 with RadioSet(id="target-mode", compact=True):
@@ -116,6 +140,8 @@ class SourceScreen(FlowScreen):
             self.press_radio("#mode-fake")
             self.query_one("#fake-rows", Input).value = str(source.fake.rows)
         elif source.path is not None:
+            self.read_options = source.options or ReadOptions()
+            self._show_reading()
             self.query_one("#path", Input).value = str(source.path)
         self.query_one("#path", Input).focus()
 
@@ -176,9 +202,23 @@ class SourceScreen(FlowScreen):
         columns = self.query_one("#columns", Static)
         own_tables = self.facts is not None and self.facts.format in (Format.SQL, Format.SQLITE)
         if own_tables and not self.query_one("#mode-fake", RadioButton).value:
-            columns.update("this file defines its own tables: the target choice is not used")
+            line = "this file defines its own tables: the target choice is not used"
+            if self.sqlite_tables:
+                chosen = self.read_options.tables or self.sqlite_tables
+                line += (
+                    f"\nimports {len(chosen)} of its {len(self.sqlite_tables)} tables: "
+                    + ", ".join(chosen)
+                    + "\n^o chooses the tables"
+                )
+            columns.update(line)
         elif self.query_one("#target-new", RadioButton).value:
-            columns.update("a new table: columns come from the source")
+            if self.query_one("#mode-fake", RadioButton).value:
+                columns.update(
+                    "a new table with the fake rows' columns (TargetD1Table's):\n"
+                    + fake_new_table_columns()
+                )
+            else:
+                columns.update("a new table: columns come from the source")
         elif (info := self.selected_table) is not None:
             columns.update(f"columns of {info.name}:\n{column_summary(info)}")
         else:
@@ -190,7 +230,10 @@ class SourceScreen(FlowScreen):
 
     @on(DataTable.RowSelected, "#tables")
     def _table_selected(self) -> None:
-        self.press_radio("#target-existing")
+        if self.query_one("#target-new", RadioButton).value:
+            # Never switch a new-table target to an existing table on a stray enter.
+            self.notify("the target is a new table: ^e to add to an existing one instead")
+            return
         self._show_columns()
 
     @on(RadioSet.Changed, "#mode")
@@ -198,8 +241,10 @@ class SourceScreen(FlowScreen):
         fake = self.query_one("#mode-fake", RadioButton).value
         self.query_one("#file-box").display = not fake
         self.query_one("#fake-box").display = fake
+        self.refresh_bindings()
         if fake and self.tables and not self.query_one("#new-name", Input).value:
             self.press_radio("#target-existing")
+        self._show_columns()
 
     @on(RadioSet.Changed, "#target-mode")
     def _target_mode_changed(self) -> None:
@@ -226,22 +271,67 @@ class SourceScreen(FlowScreen):
         self.query_one("#path" if fake else "#fake-rows").focus()
 
     def action_toggle_target(self) -> None:
-        """Switch between an existing table and a new one."""
+        """Switch between an existing table and a new one, and focus what the choice needs."""
+        new_name = self.query_one("#new-name", Input)
         if self.query_one("#target-new", RadioButton).value:
             self.press_radio("#target-existing")
+            new_name.disabled = True
             self.query_one("#tables").focus()
         else:
             self.press_radio("#target-new")
-            self.query_one("#new-name").focus()
+            # Enabled here, not only when the RadioSet reports the change: focus() refuses a
+            # disabled widget, and the keys typed next must reach the name.
+            new_name.disabled = False
+            new_name.focus()
 
     @on(DirectoryTree.FileSelected, "#tree")
     def _file_selected(self, event: DirectoryTree.FileSelected) -> None:
         self.query_one("#path", Input).value = str(event.path)
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Reading options are offered (footer, key) only for a file."""
+        if action == "reading_options":
+            return not self.query_one("#mode-fake", RadioButton).value
+        return True
+
+    def action_reading_options(self) -> None:
+        """Open the reading options (the CLI's reading flags) for the file."""
+        if self.query_one("#mode-fake", RadioButton).value:
+            self.notify("reading options are for a file: ^f switches to one", severity="warning")
+            return
+
+        def chosen(options: ReadOptions | None) -> None:
+            if options is None:
+                return
+            self.read_options = options
+            self._show_reading()
+            self._redetect()
+
+        self.app.push_screen(
+            ReadingOptionsDialog(self.read_options, facts=self.facts, tables=self.sqlite_tables),
+            chosen,
+        )
+
+    def _show_reading(self) -> None:
+        summary = options_summary(self.read_options)
+        self.query_one("#reading", Static).update(
+            f"reading: {summary} (^o to change)" if summary else READING_HINT
+        )
+
+    def _redetect(self) -> None:
+        text = self.query_one("#path", Input).value.strip()
+        if text:
+            self.query_one("#facts", Static).update("…")
+            self.detect_file(Path(text).expanduser(), self.read_options)
+
     @on(Input.Changed, "#path")
     def _path_changed(self, event: Input.Changed) -> None:
         text = event.value.strip()
         self.facts = None
+        self.sqlite_tables = []
+        if self.read_options.tables:  # the tables of another file
+            self.read_options = replace(self.read_options, tables=())
+            self._show_reading()
         if not text:
             self.query_one("#facts", Static).update("pick a file or type its path")
             return
@@ -251,7 +341,7 @@ class SourceScreen(FlowScreen):
             self._auto_name = table_name_for(path)
             new_name.value = self._auto_name
         self.query_one("#facts", Static).update("…")
-        self.detect_file(path)
+        self.detect_file(path, self.read_options)
 
     @on(Input.Submitted, "#path")
     def _path_entered(self) -> None:
@@ -270,26 +360,44 @@ class SourceScreen(FlowScreen):
         name="facts",
         description="detect the file's format",
     )
-    def detect_file(self, path: Path) -> FileFacts | str:
-        """Format, encoding, delimiter of the file (reads only its head)."""
+    def detect_file(
+        self, path: Path, options: ReadOptions
+    ) -> tuple[FileFacts, list[str]] | Path | str:
+        """Format, encoding, delimiter (and an SQLite file's tables); a folder comes back as is."""
+        if path.is_dir():
+            return path
         if not path.is_file():
             return f"no such file: {path}"
-        return detect(path, ReadOptions())
+        facts = detect(path, options)
+        names: list[str] = []
+        if facts.format == Format.SQLITE:
+            from d1tui.convert.readers.sqlite_file import sqlite_tables  # noqa: PLC0415
 
-    def facts_done(self, facts: FileFacts | str) -> None:
-        """Show the detected facts (or why there are none)."""
+            names = [t.name for t in sqlite_tables(path)]
+        return facts, names
+
+    def facts_done(self, result: tuple[FileFacts, list[str]] | Path | str) -> None:
+        """Show the detected facts (or why there are none); a folder opens in the browser."""
         line = self.query_one("#facts", Static)
-        if isinstance(facts, str):
-            line.update(facts)
+        if isinstance(result, str):
+            line.update(result)
             return
+        if isinstance(result, Path):
+            line.update(f"✘ {result} {FOLDER_NOT_FILE}: its files are in the browser")
+            tree = self.query_one("#tree", DataFileTree)
+            if tree.path != result:
+                tree.path = result
+            return
+        facts, self.sqlite_tables = result
         self.facts = facts
         line.update(f"{facts.summary} · {human_bytes(facts.size)}")
         self._show_columns()
 
     def worker_failed(self, name: str, error: BaseException) -> None:
-        """Detection errors go on the facts line; the rest into the error panel."""
+        """Detection errors (with their hint) go on the facts line; the rest into the panel."""
         if name == "facts":
-            self.query_one("#facts", Static).update(f"✘ {error}")
+            self.query_one("#facts", Static).update(describe_error(error))
+            self._show_columns()
             return
         super().worker_failed(name, error)
 
@@ -316,7 +424,7 @@ class SourceScreen(FlowScreen):
         if self.query_one("#mode-fake", RadioButton).value:
             try:
                 rows = int(self.query_one("#fake-rows", Input).value)
-                seed = int(self.query_one("#fake-seed", Input).value or "0")
+                seed = int(self.query_one("#fake-seed", Input).value or str(FAKE_SEED))
             except ValueError:
                 self.notify("rows and seed must be whole numbers", severity="error")
                 return None
@@ -327,10 +435,13 @@ class SourceScreen(FlowScreen):
             return Source(fake=FakeSpec(rows=rows, seed=seed, locale=locale))
         text = self.query_one("#path", Input).value.strip()
         path = Path(text).expanduser() if text else None
+        if path is not None and path.is_dir():
+            self.notify(f"{path} {FOLDER_NOT_FILE}: pick a file in it", severity="error")
+            return None
         if path is None or not path.is_file():
             self.notify("pick a file to import (or switch to fake rows)", severity="error")
             return None
-        return Source(path=path, options=ReadOptions())
+        return Source(path=path, options=self.read_options)
 
     def _target(self) -> TargetChoice | None:
         if self.query_one("#target-new", RadioButton).value:

@@ -7,6 +7,17 @@ from textual.widgets import Static
 
 from d1tui.errors import BadInputError, D1Error
 
+# How the TUI names each reading option a hint may point at (the CLI names its flags).
+TUI_CONTROLS = {
+    "encoding": "^o Reading options › encoding",
+    "delimiter": "^o Reading options › delimiter",
+    "quotechar": "^o Reading options › quote char",
+    "no_headers": "^o Reading options › no header row",
+    "types": "^o Reading options › column types",
+    "pk": "^o Reading options › primary key",
+    "tables": "^o Reading options › tables",
+}
+
 
 def describe_error(error: BaseException) -> Text:
     """Title, detail, codes, server messages and hint of an error as styled text."""
@@ -21,8 +32,9 @@ def describe_error(error: BaseException) -> Text:
         for message in error.server_messages:
             if message and message != error.detail:
                 text.append(f"\n  {message}")
-        if error.hint:
-            text.append(f"\n  hint: {error.hint}", style="italic")
+        hint = error.hint_naming(TUI_CONTROLS) if isinstance(error, BadInputError) else error.hint
+        if hint:
+            text.append(f"\n  hint: {hint}", style="italic")
     else:
         text.append(f"✘ {type(error).__name__}", style="bold")
         text.append(f" — {error}")
