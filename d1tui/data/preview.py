@@ -19,6 +19,7 @@ from d1tui.data.sqlgen import InsertWriter
 from d1tui.data.sqlite_reader import sqlite_tables
 from d1tui.data.table_rows import HEAD_ROWS, make_plan
 from d1tui.data.target import FakeSpec, Target
+from d1tui.humanize import plural
 
 SQL_SHOWN = 2000  # characters of the first statement shown
 
@@ -104,7 +105,7 @@ def _preview_sqlite(facts: FileFacts) -> Preview:
     first = tables[0]
     schema = TableSchema(first.name, tuple(Column(c, "") for c in first.columns))
     names = ", ".join(t.name for t in tables)
-    return Preview(facts, schema, [], [f"{len(tables)} table(s): {names}"], None, first.sql)
+    return Preview(facts, schema, [], [f"{plural(len(tables), 'table')}: {names}"], None, first.sql)
 
 
 def _preview_sql(facts: FileFacts, target: Target) -> Preview:

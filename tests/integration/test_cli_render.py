@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from d1tui.cli.import_cmd import check_size
-from d1tui.cli.render import JsonRenderer, TextRenderer, count_line, human_bytes
+from d1tui.cli.render import JsonRenderer, TextRenderer, count_line
 from d1tui.d1.errors import BadInputError, Location, SQLError
 from d1tui.d1.events import (
     DatabaseState,
@@ -25,6 +25,7 @@ from d1tui.d1.events import (
     UploadProgress,
 )
 from d1tui.d1.prepared import MAX_IMPORT_BYTES, PreparedImport
+from d1tui.humanize import human_bytes
 
 BEFORE = "00000001-00000005-00004e2b-c977a6f2726e175274a1c75055c23607"
 AFTER = "00000001-00000006-000050c3-4c9b79f83b33d11cc7eeb237b05be331"

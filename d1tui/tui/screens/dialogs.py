@@ -11,7 +11,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
-from d1tui.tui.units import plural
+from d1tui.humanize import plural
+from d1tui.tui.text import markup, plain
 
 
 class ConfirmDialog(ModalScreen[bool]):
@@ -33,8 +34,8 @@ class ConfirmDialog(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         """Title, explanation, two buttons."""
         with Vertical(id="dialog") as box:
-            box.border_title = self.title_text
-            yield Static(self.body, id="dialog-body")
+            box.border_title = markup(self.title_text)
+            yield Static(plain(self.body), id="dialog-body")
             with Horizontal(id="dialog-buttons"):
                 yield Button(
                     self.yes, id="yes", variant="error" if self.danger else "primary", compact=True

@@ -31,10 +31,11 @@ from d1tui.d1.events import (
 )
 from d1tui.d1.importer import run_import
 from d1tui.d1.prepared import PreparedImport
+from d1tui.humanize import eta, human_bytes, plural, safe_text, short_id
 from d1tui.tui.messages import ImportEventPosted
 from d1tui.tui.screens.base import FlowScreen
 from d1tui.tui.screens.dialogs import ConfirmDialog, confirm_cancel
-from d1tui.tui.units import eta, human_bytes, plural, short_id
+from d1tui.tui.text import markup
 from d1tui.tui.widgets.error_panel import describe_error
 from d1tui.tui.widgets.poll_log import PollLog, retry_line
 from d1tui.tui.widgets.stage_list import StageList, StageState
@@ -68,7 +69,7 @@ class ImportScreen(FlowScreen):
         uuid = short_id(database.uuid) if database else ""
         yield TopBar(f"import · {session.source.label}", local=session.settings.local)
         with Vertical(id="import-panel", classes="panel") as panel:
-            panel.border_title = f"Importing into {session.database_label} ({uuid})"
+            panel.border_title = f"Importing into {markup(session.database_label)} ({uuid})"
             yield StageList(id="stages")
             log = PollLog(id="poll-log", max_lines=5000)
             log.border_title = "server"
@@ -183,7 +184,7 @@ class ImportScreen(FlowScreen):
                 )
             case Retrying():
                 line = retry_line(event)
-                self.query_one(PollLog).write_line(line)
+                self.query_one(PollLog).write_line(safe_text(line))
                 self.lines.append(line)
             case PollResult():
                 self.show_poll(event)

@@ -20,12 +20,13 @@ from d1tui.d1.events import PrepareProgress
 from d1tui.d1.prepared import PreparedImport
 from d1tui.data.formats import Format
 from d1tui.data.target import FakeSpec, Target
+from d1tui.humanize import human_bytes, plural
 from d1tui.tui.messages import PrepareProgressed
 from d1tui.tui.screens.base import FlowScreen
 from d1tui.tui.screens.dialogs import confirm_import
 from d1tui.tui.session import Source, TargetChoice
 from d1tui.tui.target import build_target
-from d1tui.tui.units import human_bytes, plural
+from d1tui.tui.text import clipped, for_display, markup
 from d1tui.tui.widgets.error_panel import ErrorPanel
 from d1tui.tui.widgets.top_bar import TopBar
 
@@ -62,14 +63,13 @@ def headers(preview: Preview) -> list[str]:
     return out
 
 
-def cell(value: object) -> str:
-    """How one value looks in the preview table."""
+def cell(value: object) -> Text:
+    """How one value looks in the preview table (at most 40 cells wide, never markup)."""
     if value is None:
-        return "NULL"
+        return Text("NULL")
     if isinstance(value, bytes):
-        return f"<{len(value)} bytes>"
-    text = str(value)
-    return text if len(text) <= 40 else text[:39] + "…"
+        return Text(f"<{len(value)} bytes>")
+    return clipped(value, 40)
 
 
 class PreviewScreen(FlowScreen):
@@ -113,9 +113,9 @@ class PreviewScreen(FlowScreen):
         """``people.csv → "people" (new table)``: what goes where."""
         choice = self.session.target_choice
         if choice is None:
-            return self.session.source.label
+            return markup(self.session.source.label)
         kind = "new table" if choice.create else "existing table"
-        return f'{self.session.source.label} → "{choice.table}" ({kind})'
+        return f'{markup(self.session.source.label)} → "{markup(choice.table)}" ({kind})'
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Regenerate is offered (footer, keys) only for fake rows."""
@@ -176,11 +176,11 @@ class PreviewScreen(FlowScreen):
         if preview.facts is not None and preview.facts.format in (Format.SQL, Format.SQLITE):
             self.query_one(
                 "#preview"
-            ).border_title = f"{self.session.source.label} → the tables it defines"
+            ).border_title = f"{markup(self.session.source.label)} → the tables it defines"
         table = self.query_one("#preview-rows", DataTable)
         table.clear(columns=True)
         for index, label in enumerate(headers(preview)):
-            table.add_column(Text(label), key=f"c{index}")
+            table.add_column(Text(for_display(label)), key=f"c{index}")
         table.add_rows([cell(v) for v in row] for row in preview.rows[:50])
         warnings = self.query_one("#warnings", Static)
         notes = Text("\n".join(f"⚠ {w}" for w in preview.warnings))
@@ -193,7 +193,13 @@ class PreviewScreen(FlowScreen):
         if len(sql) > SQL_SHOWN:
             sql = sql[:SQL_SHOWN] + " …"
         self.query_one("#sql", Static).update(
-            Syntax(sql, "sql", word_wrap=True, theme="ansi_dark", background_color="default")
+            Syntax(
+                for_display(sql),
+                "sql",
+                word_wrap=True,
+                theme="ansi_dark",
+                background_color="default",
+            )
         )
         self.query_one("#totals", Static).update("preparing the SQL file …")
         self.run_prepare(self.session.source, target)

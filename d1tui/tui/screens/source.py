@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 from typing import ClassVar
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -25,11 +26,12 @@ from textual.widgets import (
 from d1tui.d1.client import D1Client, TableInfo
 from d1tui.data.formats import FileFacts, Format, ReadOptions, detect
 from d1tui.data.target import FakeSpec
+from d1tui.humanize import human_bytes
 from d1tui.tui.screens.base import FlowScreen
 from d1tui.tui.session import Source, TargetChoice
-from d1tui.tui.units import human_bytes
+from d1tui.tui.text import ControlPictures, for_display, markup, plain
 from d1tui.tui.widgets.error_panel import ErrorPanel
-from d1tui.tui.widgets.file_browser import DataFileTree
+from d1tui.tui.widgets.file_browser import DataFileTree, PathSuggester
 from d1tui.tui.widgets.top_bar import TopBar
 
 
@@ -76,7 +78,13 @@ class SourceScreen(FlowScreen):
                     yield RadioButton("file", value=True, id="mode-file")
                     yield RadioButton("fake rows", id="mode-fake")
                 with Vertical(id="file-box"):
-                    yield Input(placeholder="path: type or paste", id="path", compact=True)
+                    yield Input(
+                        placeholder="path: type or paste (→ completes)",
+                        id="path",
+                        compact=True,
+                        suggester=PathSuggester(),
+                        highlighter=ControlPictures(),
+                    )
                     yield DataFileTree(self.d1app.start_dir, id="tree")
                     yield Static("pick a file or type its path", id="facts")
                 with Vertical(id="fake-box"):
@@ -90,7 +98,7 @@ class SourceScreen(FlowScreen):
                             yield Input(value, id=field_id, type=kind, compact=True)  # type: ignore[arg-type]
                     yield Static("the target table defines the columns", classes="src")
             with Vertical(id="target-pane", classes="panel") as right:
-                right.border_title = f"Target table in {self.session.database_label}"
+                right.border_title = f"Target table in {markup(self.session.database_label)}"
                 with RadioSet(id="target-mode", compact=True):
                     yield RadioButton("existing", id="target-existing")
                     yield RadioButton("new", value=True, id="target-new")
@@ -150,7 +158,7 @@ class SourceScreen(FlowScreen):
         for info in self.tables:
             columns = ", ".join(c.name for c in info.columns)
             rows = "?" if info.rows is None else f"{info.rows:,}"
-            table.add_row(info.name, rows, columns, key=info.name)
+            table.add_row(plain(info.name), rows, plain(columns), key=info.name)
         choice = self.session.target_choice
         if choice is not None and not choice.create:
             self._select_table(choice.table)
@@ -180,7 +188,7 @@ class SourceScreen(FlowScreen):
         elif self.query_one("#target-new", RadioButton).value:
             columns.update("a new table: columns come from the source")
         elif (info := self.selected_table) is not None:
-            columns.update(f"columns of {info.name}:\n{column_summary(info)}")
+            columns.update(Text(for_display(f"columns of {info.name}:\n{column_summary(info)}")))
         else:
             columns.update("no tables yet: choose new")
 
@@ -280,16 +288,16 @@ class SourceScreen(FlowScreen):
         """Show the detected facts (or why there are none)."""
         line = self.query_one("#facts", Static)
         if isinstance(facts, str):
-            line.update(facts)
+            line.update(plain(facts))
             return
         self.facts = facts
-        line.update(f"{facts.summary} · {human_bytes(facts.size)}")
+        line.update(plain(f"{facts.summary} · {human_bytes(facts.size)}"))
         self._show_columns()
 
     def worker_failed(self, name: str, error: BaseException) -> None:
         """Detection errors go on the facts line; the rest into the error panel."""
         if name == "facts":
-            self.query_one("#facts", Static).update(f"✘ {error}")
+            self.query_one("#facts", Static).update(plain(f"✘ {error}"))
             return
         super().worker_failed(name, error)
 

@@ -11,7 +11,8 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Input
 
-from d1tui.tui.units import human_bytes, plural
+from d1tui.humanize import human_bytes, plural
+from d1tui.tui.text import plain
 
 if TYPE_CHECKING:
     from d1tui.d1.client import DatabaseInfo
@@ -70,7 +71,9 @@ class DatabasePicker(Vertical):
         table.clear()
         for db in self.shown:
             tables = "?" if db.num_tables is None else plural(db.num_tables, "table")
-            table.add_row(db.name, db.uuid, human_bytes(db.file_size), tables, key=db.uuid)
+            table.add_row(
+                plain(db.name), plain(db.uuid), human_bytes(db.file_size), tables, key=db.uuid
+            )
         if preferred:
             for index, db in enumerate(self.shown):
                 if preferred in (db.name, db.uuid):

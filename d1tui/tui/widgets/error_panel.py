@@ -6,6 +6,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from d1tui.d1.errors import BadInputError, D1Error
+from d1tui.humanize import safe_text
 
 
 def describe_error(error: BaseException) -> Text:
@@ -17,15 +18,15 @@ def describe_error(error: BaseException) -> Text:
         detail = error.detail
         if isinstance(error, BadInputError) and error.where is not None:
             detail = f"{error.where}: {detail}"
-        text.append(f" — {detail}")
+        text.append(f" — {safe_text(detail)}")
         for message in error.server_messages:
             if message and message != error.detail:
-                text.append(f"\n  {message}")
+                text.append(f"\n  {safe_text(message)}")
         if error.hint:
-            text.append(f"\n  hint: {error.hint}", style="italic")
+            text.append(f"\n  hint: {safe_text(error.hint)}", style="italic")
     else:
         text.append(f"✘ {type(error).__name__}", style="bold")
-        text.append(f" — {error}")
+        text.append(f" — {safe_text(error)}")
     return text
 
 
