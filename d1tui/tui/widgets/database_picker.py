@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
@@ -41,7 +41,12 @@ class DatabasePicker(Vertical):
 
     def compose(self) -> ComposeResult:
         """Filter input, then the table."""
-        yield Input(placeholder="type to filter databases", id="db-filter", compact=True)
+        yield Input(
+            placeholder="type to filter databases",
+            id="db-filter",
+            compact=True,
+            select_on_focus=False,  # typing on the list moves here: keep what was typed
+        )
         table: DataTable[str] = DataTable(cursor_type="row", zebra_stripes=True, id="db-table")
         table.add_column("name", key="name")
         table.add_column("uuid", key="uuid")
@@ -78,6 +83,22 @@ class DatabasePicker(Vertical):
             for index, db in enumerate(self.shown):
                 if preferred in (db.name, db.uuid):
                     table.move_cursor(row=index)
+
+    def on_key(self, event: events.Key) -> None:
+        """Typing on the list goes to the filter (``?`` stays the keys panel's)."""
+        field = self.query_one("#db-filter", Input)
+        if field.has_focus:
+            return
+        char = event.character
+        if event.is_printable and char and char not in " ?" and len(char) == 1:
+            field.insert_text_at_cursor(char)
+        elif event.key == "backspace" and field.value:
+            field.action_delete_left()
+        else:
+            return
+        event.stop()
+        event.prevent_default()
+        field.focus()
 
     def action_move(self, delta: int) -> None:
         """Move the table's cursor by ``delta`` rows."""

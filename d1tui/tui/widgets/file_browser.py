@@ -7,12 +7,15 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import ClassVar
 
+from rich.style import Style
 from rich.text import Text, TextType
 from textual import events
 from textual.actions import SkipAction
 from textual.binding import Binding, BindingType
 from textual.suggester import Suggester
 from textual.widgets import DirectoryTree
+from textual.widgets.directory_tree import DirEntry
+from textual.widgets.tree import TreeNode
 
 from d1tui.tui.text import for_display
 
@@ -59,15 +62,20 @@ class DataFileTree(DirectoryTree):
         self.filter_text = ""
         await super().watch_path()
 
+    def render_label(self, node: TreeNode[DirEntry], base_style: Style, style: Style) -> Text:
+        """The root's label also shows the filter typed so far."""
+        label = super().render_label(node, base_style, style)
+        if node is self.root and self.filter_text:
+            label.append(f"  ⌕ {for_display(self.filter_text, lines=False)}", style="bold")
+        return label
+
     def _show_filter(self) -> None:
-        root = str(self.path)
-        self.root.set_label(f"{root}  ⌕ {self.filter_text}" if self.filter_text else root)
         self.reload()
 
     def on_key(self, event: events.Key) -> None:
-        """A printable key (other than space, which opens folders) adds to the filter."""
+        """A printable key adds to the filter (not space, which opens folders, nor ``?``: keys)."""
         char = event.character
-        if event.is_printable and char and char != " " and len(char) == 1:
+        if event.is_printable and char and char not in " ?" and len(char) == 1:
             event.stop()
             event.prevent_default()
             self.filter_text += char
