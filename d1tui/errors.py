@@ -10,6 +10,8 @@ from enum import IntEnum
 from pathlib import Path
 from typing import Any
 
+from d1tui.humanize import safe_text
+
 
 class ExitCode(IntEnum):
     """Process exit codes of ``d1tui`` commands (documented in ``--help``)."""
@@ -58,14 +60,14 @@ class D1Error(Exception):
 
     def __str__(self) -> str:
         codes = "".join(f" [code: {c}]" for c in self.codes)
-        return f"{self.title}: {self.detail}{codes}"
+        return safe_text(f"{self.title}: {self.detail}{codes}")
 
     def describe(self) -> str:
-        """Title, detail, codes and hint as a few lines for a terminal."""
+        """Title, detail, codes and hint as lines for a terminal (control characters escaped)."""
         lines = [str(self)]
-        lines += [f"  {m}" for m in self.server_messages if m and m != self.detail]
+        lines += [f"  {safe_text(m)}" for m in self.server_messages if m and m != self.detail]
         if self.hint:
-            lines.append(f"  hint: {self.hint}")
+            lines.append(f"  hint: {safe_text(self.hint)}")
         return "\n".join(lines)
 
 
@@ -281,4 +283,4 @@ class BadInputError(D1Error):
 
     def __str__(self) -> str:
         place = f"{self.where}: " if self.where else ""
-        return f"{self.title}: {place}{self.detail}"
+        return safe_text(f"{self.title}: {place}{self.detail}")

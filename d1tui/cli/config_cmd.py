@@ -12,6 +12,7 @@ from typing import Any
 
 from d1tui.cli.help import SETTINGS
 from d1tui.cli.options import add_target_options, target_settings
+from d1tui.humanize import safe_text
 from d1tui.settings.config import Settings, find_wrangler_config, load_profile, profile_dir
 from d1tui.settings.profile import forget_profile, save_profile
 
@@ -42,17 +43,17 @@ def run(args: argparse.Namespace) -> int:
     else:
         width = max(len(name) for name, _, _ in rows)
         for name, value, source in rows:
-            print(f"{name:<{width}}  {value:<36}  ({source})")
+            print(safe_text(f"{name:<{width}}  {value:<36}  ({source})"))
         notes = notes_for(settings)
         for note in notes:
-            print(note)
+            print(safe_text(note))
     if args.save:
         path = save_profile(
             settings, remember_token=args.remember_token, token_file=args.token_file
         )
         where = "token file (0600)" if args.token_file else "OS keyring"
         stored = f"; token stored in the {where}" if args.remember_token else "; token not stored"
-        print(f"Saved {path}{stored}", file=sys.stderr)
+        print(safe_text(f"Saved {path}{stored}"), file=sys.stderr)
     return 0
 
 

@@ -13,8 +13,9 @@ from typing import Any
 
 from d1tui.cli.import_cmd import check_readable, collect_prepared, default_table
 from d1tui.cli.options import add_reader_options, read_options
-from d1tui.cli.render import TextRenderer, human_bytes
+from d1tui.cli.render import TextRenderer
 from d1tui.events import PrepareProgress
+from d1tui.humanize import human_bytes, plural, safe_text
 from d1tui.importer.prepared import PreparedImport
 
 EPILOG = """\
@@ -66,9 +67,9 @@ def consume(items: Iterable[PrepareProgress | PreparedImport], where: Path) -> P
 def summary(prepared: PreparedImport, output: Path | None) -> str:
     """``✔ Wrote users.sql: 12 statements, 1,000 rows, 1.2 MB (md5 …)``."""
     name = str(_output_file(output) or "stdout")
-    rows = f", {prepared.total_rows:,} rows" if prepared.rows else ""
+    rows = f", {plural(prepared.total_rows, 'row')}" if prepared.rows else ""
     return (
-        f"✔ Wrote {name}: {prepared.statements:,} statements{rows}, "
+        f"✔ Wrote {name}: {plural(prepared.statements, 'statement')}{rows}, "
         f"{human_bytes(prepared.size)} (md5 {prepared.md5})"
     )
 
@@ -91,7 +92,7 @@ def deliver(prepared: PreparedImport, output: Path | None) -> int:
     finally:
         if prepared.temporary:
             prepared.path.unlink(missing_ok=True)
-    print(summary(prepared, output), file=sys.stderr)
+    print(safe_text(summary(prepared, output)), file=sys.stderr)
     return 0
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from d1tui.cli.options import resolve_database, target_settings
-from d1tui.cli.render import NOTE, WARNING, JsonRenderer, Renderer, TextRenderer, human_bytes
+from d1tui.cli.render import NOTE, WARNING, JsonRenderer, Renderer, TextRenderer
 from d1tui.errors import BadInputError, D1Error, ExitCode, ImportCancelledError, Location
 from d1tui.events import (
     DatabaseState,
@@ -24,6 +24,7 @@ from d1tui.events import (
     PrepareProgress,
     Stage,
 )
+from d1tui.humanize import human_bytes, plural
 from d1tui.importer.prepared import PreparedImport, oversize_error
 
 
@@ -189,10 +190,10 @@ def import_prepared(
 ) -> int:
     """Show what will happen, confirm, run the engine, report; returns the exit code."""
     check_size(prepared, Path(prepared.source or prepared.path.name))
-    rows = f", {prepared.total_rows:,} rows" if prepared.rows else ""
+    rows = f", {plural(prepared.total_rows, 'row')}" if prepared.rows else ""
     out.info(
         "prepared",
-        f"   {prepared.statements:,} statements{rows}, {human_bytes(prepared.size)} of SQL",
+        f"   {plural(prepared.statements, 'statement')}{rows}, {human_bytes(prepared.size)} of SQL",
         statements=prepared.statements,
         rows=prepared.rows,
         size=prepared.size,

@@ -5,7 +5,9 @@ from __future__ import annotations
 import dataclasses
 import enum
 import json
+import os
 import re
+import shutil
 import time
 from pathlib import Path
 from typing import Any, TextIO
@@ -26,6 +28,7 @@ from d1tui.events import (
     TableCount,
     UploadProgress,
 )
+from d1tui.humanize import fit, human_bytes, plural, safe_text
 
 WARNING = (
     "⚠️ This process may take some time, during which your D1 database will be unavailable to "
@@ -42,15 +45,6 @@ STATE_TEXT = {
     DatabaseState.CHANGED: "Your database CHANGED: its row counts differ from before.",
     DatabaseState.UNKNOWN: "The state of your database could not be checked.",
 }
-
-
-def human_bytes(n: float) -> str:
-    """``12.3 MB`` style (decimal units, as the dashboard shows sizes)."""
-    for unit in ("B", "kB", "MB", "GB"):
-        if abs(n) < 1000 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1000
-    return f"{n:.1f} GB"
 
 
 def error_dict(err: D1Error) -> dict[str, Any]:
@@ -117,6 +111,14 @@ def count_line(count: TableCount, *, judged: bool = True) -> str:
     return f'"{count.table}": {before} → {after} rows{expected} {mark}'.rstrip()
 
 
+# json escapes C0 controls itself; DEL and C1 (a terminal may read 0x9b as CSI) it leaves raw.
+_C1_OR_DEL = re.compile("[\x7f-\x9f]")
+
+
+def _json_escape(match: re.Match[str]) -> str:
+    return f"\\u{ord(match.group()):04x}"
+
+
 class JsonRenderer:
     """One JSON object per line on stdout; a final ``{"result": …}``; nothing else there."""
 
@@ -125,7 +127,7 @@ class JsonRenderer:
 
     def emit(self, obj: dict[str, Any]) -> None:
         """Write one JSON line and flush it (a reader may be waiting)."""
-        self.out.write(json.dumps(obj, ensure_ascii=False) + "\n")
+        self.out.write(_C1_OR_DEL.sub(_json_escape, json.dumps(obj, ensure_ascii=False)) + "\n")
         self.out.flush()
 
     def info(self, kind: str, message: str, **fields: Any) -> None:
@@ -148,6 +150,18 @@ class JsonRenderer:
         """Nothing to clear."""
 
 
+def _columns(stream: TextIO) -> int:
+    """The width of the terminal behind ``stream`` (``COLUMNS`` first, 80 when unknown)."""
+    try:
+        return int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        pass
+    try:
+        return os.get_terminal_size(stream.fileno()).columns
+    except (AttributeError, OSError, ValueError):
+        return shutil.get_terminal_size((80, 24)).columns
+
+
 class TextRenderer:
     """wrangler-style lines on ``out``, errors on ``err``, a live line when ``live``."""
 
@@ -163,10 +177,10 @@ class TextRenderer:
 
     # -- plumbing ------------------------------------------------------------------------------
     def line(self, text: str, *, stream: TextIO | None = None) -> None:
-        """Print a line, clearing the live line first so they never mix."""
+        """Print a line (control characters in it shown escaped), clearing the live line first."""
         self._clear_bar()
         stream = stream or self.out
-        stream.write(text + "\n")
+        stream.write("\n".join(safe_text(part) for part in text.split("\n")) + "\n")
         stream.flush()
 
     def _clear_bar(self) -> None:
@@ -191,7 +205,9 @@ class TextRenderer:
             gauge = f"▕{'█' * fill}{'░' * (width - fill)}▏ {frac * 100:3.0f}%"
         else:
             gauge = "…"
-        self.err.write(f"\r\033[K{label} {gauge} {tail}")
+        # A line longer than the terminal wraps, and "\r" then clears only its last row.
+        columns = _columns(self.err)
+        self.err.write("\r" + fit(safe_text(f"{label} {gauge} {tail}"), columns - 1) + "\033[K")
         self.err.flush()
         self._bar_shown = True
 
@@ -203,7 +219,7 @@ class TextRenderer:
     def event(self, event: Any) -> None:
         """Print what one engine event means."""
         if isinstance(event, PrepareProgress):
-            tail = f"{human_bytes(event.bytes_read)} read · {event.rows:,} rows"
+            tail = f"{human_bytes(event.bytes_read)} read · {plural(event.rows, 'row')}"
             self.bar("Preparing", event.bytes_read, event.total_bytes, tail)
         elif isinstance(event, HashProgress):
             self.bar("Hashing", event.done, event.total, human_bytes(event.done))
@@ -244,8 +260,9 @@ class TextRenderer:
     def succeeded(self, event: ImportSucceeded) -> None:
         """The summary: queries, duration, rows, size, verified counts, bookmarks, undo."""
         self.line(
-            f"🚣 Executed {event.num_queries:,} queries in {event.duration_ms:.2f}ms "
-            f"({event.rows_read:,} rows read, {event.rows_written:,} rows written)"
+            f"🚣 Executed {plural(event.num_queries, 'query', 'queries')} "
+            f"in {event.duration_ms:.2f}ms "
+            f"({plural(event.rows_read, 'row')} read, {plural(event.rows_written, 'row')} written)"
         )
         if event.size_after is not None:
             self.line(f"   Database size: {human_bytes(event.size_after)}")

@@ -44,7 +44,12 @@ class D1TuiApp(App[int]):
     CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute: subclasses live elsewhere
     TITLE = "d1tui"
     SUB_TITLE = "Cloudflare D1 import"
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("ctrl+q", "quit", "quit", priority=True)]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+q", "quit", "quit", priority=True),
+        # F1 works everywhere; "?" only where it is not typed (a focused Input keeps it).
+        Binding("f1", "toggle_keys", "keys", priority=True),
+        Binding("question_mark", "toggle_keys", "keys", show=False),
+    ]
 
     def __init__(
         self,
@@ -71,6 +76,13 @@ class D1TuiApp(App[int]):
         self._local_stack = ExitStack()
         self._local_lock = threading.Lock()
         self._local_closed = False
+
+    def action_toggle_keys(self) -> None:
+        """Show the keys panel of the current screen, or hide it when it is shown."""
+        if self.screen.query("HelpPanel"):
+            self.action_hide_help_panel()
+        else:
+            self.action_show_help_panel()
 
     @property
     def import_options(self) -> ImportOptions:

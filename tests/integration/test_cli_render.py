@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from d1tui.cli.import_cmd import check_size
-from d1tui.cli.render import JsonRenderer, TextRenderer, count_line, human_bytes
+from d1tui.cli.render import JsonRenderer, TextRenderer, count_line
 from d1tui.errors import BadInputError, Location, SQLError
 from d1tui.events import (
     DatabaseState,
@@ -24,6 +24,7 @@ from d1tui.events import (
     TableCount,
     UploadProgress,
 )
+from d1tui.humanize import human_bytes
 from d1tui.importer.prepared import MAX_IMPORT_BYTES, PreparedImport
 
 BEFORE = "00000001-00000005-00004e2b-c977a6f2726e175274a1c75055c23607"

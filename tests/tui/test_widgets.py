@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+from rich.cells import cell_len
 from screen_dump import screen_text
 from textual.app import App, ComposeResult
 
@@ -17,7 +18,9 @@ from d1tui.events import (
     Stage,
     TableCount,
 )
-from d1tui.tui.units import eta, human_bytes, plural, short_id
+from d1tui.humanize import eta, human_bytes, plural, short_id
+from d1tui.tui.screens.preview import cell
+from d1tui.tui.text import for_display
 from d1tui.tui.widgets.error_panel import ErrorPanel, describe_error
 from d1tui.tui.widgets.poll_log import poll_lines
 from d1tui.tui.widgets.stage_list import StageList, StageState
@@ -123,3 +126,14 @@ async def test_stage_list_and_error_panel_render() -> None:
         panel.clear()
         await pilot.pause()
         assert "Authentication failed" not in screen_text(app)
+
+
+def test_emoji_sequences_are_shown_at_the_width_rich_measures() -> None:
+    assert for_display("👨\u200d👩\u200d👧 fam") == "👨 fam"
+    assert for_display("👍🏽") == "👍"
+    assert for_display("🇫🇷") == "FR"
+    assert for_display("❤️") == "❤"
+    assert for_display("a\x1b[31m") == "a\\x1b[31m"
+    long = cell("日本" * 30)
+    assert cell_len(long.plain) <= 40 and long.plain.endswith("…")
+    assert cell("[bold]x[/]").plain == "[bold]x[/]"  # data is never markup

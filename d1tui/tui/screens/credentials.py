@@ -12,10 +12,13 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Checkbox, Footer, Input, Label, Static
 
+from d1tui.humanize import safe_text
 from d1tui.settings.config import Settings, Sourced
 from d1tui.settings.profile import save_profile
 from d1tui.settings.secret import Secret
 from d1tui.tui.screens.base import FlowScreen
+from d1tui.tui.screens.dialogs import NewDatabaseDialog
+from d1tui.tui.text import plain
 from d1tui.tui.widgets.database_picker import DatabasePicker
 from d1tui.tui.widgets.error_panel import ErrorPanel
 from d1tui.tui.widgets.top_bar import TopBar
@@ -24,6 +27,7 @@ if TYPE_CHECKING:
     from d1tui.api.client import D1Client, DatabaseInfo, TokenStatus
 
 TYPED = "typed here"
+NO_CREDENTIALS = "no account id or API token found · to try d1tui without an account: d1tui --local"
 
 
 def _from(source: str) -> str:
@@ -37,11 +41,13 @@ class CredentialsScreen(FlowScreen):
         Binding("ctrl+v", "verify", "verify", priority=True),
         Binding("ctrl+r", "reveal", "reveal token", priority=True),
         Binding("ctrl+n", "continue", "continue", priority=True),
+        Binding("ctrl+t", "new_database", "new database", priority=True),
     ]
 
     def __init__(self) -> None:
         super().__init__()
         self.verified: TokenStatus | None = None
+        self._stale = False  # the later steps ran: sizes and tables may have changed
 
     def compose(self) -> ComposeResult:
         """Fields with their sources, the verify line, the picker, remember."""
@@ -76,7 +82,7 @@ class CredentialsScreen(FlowScreen):
             yield ErrorPanel(id="error")
             with Horizontal(classes="field", id="database-line"):
                 yield Label("Database", classes="field-label")
-                yield Static(self._database_hint(), id="database-source", classes="src")
+                yield Static(plain(self._database_hint()), id="database-source", classes="src")
             yield DatabasePicker(id="picker")
             with Horizontal(classes="field"):
                 yield Checkbox(
@@ -87,6 +93,7 @@ class CredentialsScreen(FlowScreen):
                     disabled=settings.local,
                     compact=True,
                 )
+                yield Button("New database", id="new-database-button", compact=True)
                 yield Button(
                     "Continue", id="continue", variant="success", disabled=True, compact=True
                 )
@@ -105,7 +112,7 @@ class CredentialsScreen(FlowScreen):
         self.query_one("#token", Input).value = token.reveal() if token else ""
         for field_id, sourced in (("account", settings.account_id), ("token", settings.token)):
             self.query_one(f"#{field_id}-source", Static).update(_from(sourced.source))
-        self.query_one("#database-source", Static).update(self._database_hint())
+        self.query_one("#database-source", Static).update(plain(self._database_hint()))
         self.query_one("#verify-status", Static).update("not verified yet · ^v verify · ^r reveal")
         self.on_mount()
 
@@ -115,10 +122,12 @@ class CredentialsScreen(FlowScreen):
             self.query_one("#verify-status", Static).update("starting the local emulator …")
             self.query_one("#verify", Button).focus()
             return
-        for field_id in ("account", "token"):
-            if not self.query_one(f"#{field_id}", Input).value:
-                self.query_one(f"#{field_id}", Input).focus()
-                return
+        empty = [f for f in ("account", "token") if not self.query_one(f"#{f}", Input).value]
+        if len(empty) == 2 and not self.session.settings.local:
+            self._status(NO_CREDENTIALS, ok=None)
+        if empty:
+            self.query_one(f"#{empty[0]}", Input).focus()
+            return
         self.query_one("#verify", Button).focus()
 
     def settings_from_fields(self) -> Settings:
@@ -152,7 +161,8 @@ class CredentialsScreen(FlowScreen):
         self.verified = None
         self.query_one("#continue", Button).disabled = True
         if not settings.account_id.value or not settings.token.value:
-            self._status("✘ enter the account id and the API token first", ok=False)
+            hint = "" if settings.local else " (or try the local emulator: d1tui --local)"
+            self._status(f"✘ enter the account id and the API token first{hint}", ok=False)
             return
         self._status("… verifying the token", ok=None)
         self.run_verify(self.d1app.client_for(settings))
@@ -182,14 +192,67 @@ class CredentialsScreen(FlowScreen):
         expiry = f"expires {status.expires_on}" if status.expires_on else "no expiry"
         count = f"{len(databases)} database" + ("" if len(databases) == 1 else "s")
         self._status(f"✔ token active · {expiry} · {count}", ok=True)
-        picker = self.query_one(DatabasePicker)
-        picker.set_databases(databases, preferred=self.session.settings.database.value)
-        self.query_one("#database-source", Static).update(
-            "pick one: ↑↓ and enter · type to filter" if databases else "no databases yet"
-        )
-        self.query_one("#continue", Button).disabled = not databases
+        self.show_databases(databases, preferred=self.session.settings.database.value)
         if databases:
             self.query_one("#db-table").focus()
+
+    def show_databases(self, databases: list[DatabaseInfo], preferred: str | None) -> None:
+        """Fill the picker (cursor on ``preferred``) and say what can be done with it."""
+        self.query_one(DatabasePicker).set_databases(databases, preferred=preferred)
+        self.query_one("#database-source", Static).update(
+            "pick one: ↑↓ and enter · type to filter · ^t new"
+            if databases
+            else "no databases yet: ^t creates one"
+        )
+        self.query_one("#continue", Button).disabled = not databases
+
+    def on_screen_resume(self) -> None:
+        """Back from the later steps: list the databases again (imports change their sizes)."""
+        if self._stale and self.verified is not None:
+            self._stale = False
+            self.refresh_databases(self.d1app.client_for(self.session.settings))
+
+    @work(
+        thread=True,
+        exclusive=True,
+        exit_on_error=False,
+        group="databases",
+        name="databases",
+        description="list the databases again",
+    )
+    def refresh_databases(
+        self, client: D1Client, create: str | None = None
+    ) -> tuple[DatabaseInfo | None, list[DatabaseInfo]]:
+        """Every database of the account (after creating ``create``, when given)."""
+        created = client.create_database(create) if create else None
+        return created, client.list_databases()
+
+    def databases_done(self, result: tuple[DatabaseInfo | None, list[DatabaseInfo]]) -> None:
+        """Show the fresh list; a database just created is the one under the cursor."""
+        created, databases = result
+        picker = self.query_one(DatabasePicker)
+        keep = created.uuid if created else (h.uuid if (h := picker.highlighted) else None)
+        if created is not None:
+            picker.query_one("#db-filter", Input).value = ""
+        self.show_databases(databases, preferred=keep)
+        if created is not None:
+            self.query_one(ErrorPanel).clear()
+            self._status(f"✔ created {safe_text(created.name)} · enter to continue", ok=True)
+            self.query_one("#db-table").focus()
+
+    @on(Button.Pressed, "#new-database-button")
+    def action_new_database(self) -> None:
+        """Ask for a name, create the database, list again and put the cursor on it."""
+        if self.verified is None:
+            self.notify("verify the token first (^v)", severity="warning")
+            return
+
+        def answered(name: str | None) -> None:
+            if name:
+                self._status(f"… creating {safe_text(name)}", ok=None)
+                self.refresh_databases(self.d1app.client_for(self.session.settings), name)
+
+        self.app.push_screen(NewDatabaseDialog(), answered)
 
     def worker_failed(self, name: str, error: BaseException) -> None:
         """A failed verify clears the status line and shows the error inline."""
@@ -198,6 +261,8 @@ class CredentialsScreen(FlowScreen):
             return
         if name == "verify":
             self._status("✘ not verified", ok=False)
+        if name == "databases":
+            self._status("✘ the databases could not be listed or created", ok=False)
         super().worker_failed(name, error)
 
     def _status(self, message: str, ok: bool | None) -> None:
@@ -232,6 +297,7 @@ class CredentialsScreen(FlowScreen):
             settings = replace(settings, database=Sourced(database.name, "picked here"))
         self.session.settings = settings
         self.session.database = database
+        self._stale = True
         if self.query_one("#remember", Checkbox).value and not settings.local:
             self.remember(settings)
         self.d1app.show_source()

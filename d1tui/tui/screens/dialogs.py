@@ -9,9 +9,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Static
+from textual.widgets import Button, Input, Static
 
-from d1tui.tui.units import plural
+from d1tui.humanize import plural
+from d1tui.tui.text import markup, plain
 
 
 class ConfirmDialog(ModalScreen[bool]):
@@ -33,8 +34,8 @@ class ConfirmDialog(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         """Title, explanation, two buttons."""
         with Vertical(id="dialog") as box:
-            box.border_title = self.title_text
-            yield Static(self.body, id="dialog-body")
+            box.border_title = markup(self.title_text)
+            yield Static(plain(self.body), id="dialog-body")
             with Horizontal(id="dialog-buttons"):
                 yield Button(
                     self.yes, id="yes", variant="error" if self.danger else "primary", compact=True
@@ -87,3 +88,37 @@ def confirm_cancel(*, quitting: bool = False) -> ConfirmDialog:
         no="Keep going (n)",
         danger=True,
     )
+
+
+class NewDatabaseDialog(ModalScreen[str | None]):
+    """Asks for a new database's name; enter creates, escape cancels (``None``)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "cancel")]
+
+    def compose(self) -> ComposeResult:
+        """Explanation, the name field, two buttons."""
+        with Vertical(id="dialog") as box:
+            box.border_title = "New database"
+            yield Static(
+                "A new, empty D1 database in this account (letters, digits, - and _).",
+                id="dialog-body",
+            )
+            yield Input(placeholder="database name", id="new-database", compact=True)
+            yield Static("", id="new-database-error")
+            with Horizontal(id="dialog-buttons"):
+                yield Button("Create (enter)", id="create", variant="primary", compact=True)
+                yield Button("Cancel (esc)", id="cancel", compact=True)
+
+    @on(Input.Submitted, "#new-database")
+    @on(Button.Pressed, "#create")
+    def _create(self) -> None:
+        name = self.query_one("#new-database", Input).value.strip()
+        if not name:
+            self.query_one("#new-database-error", Static).update("✘ type a name first")
+            return
+        self.dismiss(name)
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        """Close without creating anything."""
+        self.dismiss(None)

@@ -29,17 +29,23 @@ from d1tui.events import (
     StageStarted,
     UploadProgress,
 )
+from d1tui.humanize import eta, human_bytes, plural, safe_text, short_id
 from d1tui.importer.prepared import PreparedImport
 from d1tui.importer.run import run_import
 from d1tui.tui.messages import ImportEventPosted
 from d1tui.tui.screens.base import FlowScreen
 from d1tui.tui.screens.dialogs import ConfirmDialog, confirm_cancel
-from d1tui.tui.units import eta, human_bytes, plural, short_id
+from d1tui.tui.text import markup
 from d1tui.tui.widgets.error_panel import describe_error
 from d1tui.tui.widgets.poll_log import PollLog, retry_line
 from d1tui.tui.widgets.stage_list import StageList, StageState
 from d1tui.tui.widgets.summary import Summary, failure_lines, success_lines
 from d1tui.tui.widgets.top_bar import TopBar
+
+COULD_NOT_CANCEL = "could not cancel: the import completed"
+WAITING_TO_QUIT = (
+    "cancel and quit: waiting for D1's rollback, then the row counts; then d1tui closes"
+)
 
 
 class ImportScreen(FlowScreen):
@@ -60,6 +66,8 @@ class ImportScreen(FlowScreen):
         self.lines: list[str] = []
         self.saved_to: Path | None = None
         self._cancel_dialog: ConfirmDialog | None = None
+        self.quitting = False  # "cancel and quit" was confirmed: close once rolled back
+        self._quit_asked = False
 
     def compose(self) -> ComposeResult:
         """Stages, server log, result."""
@@ -68,7 +76,7 @@ class ImportScreen(FlowScreen):
         uuid = short_id(database.uuid) if database else ""
         yield TopBar(f"import · {session.source.label}", local=session.settings.local)
         with Vertical(id="import-panel", classes="panel") as panel:
-            panel.border_title = f"Importing into {session.database_label} ({uuid})"
+            panel.border_title = f"Importing into {markup(session.database_label)} ({uuid})"
             yield StageList(id="stages")
             log = PollLog(id="poll-log", max_lines=5000)
             log.border_title = "server"
@@ -183,7 +191,7 @@ class ImportScreen(FlowScreen):
                 )
             case Retrying():
                 line = retry_line(event)
-                self.query_one(PollLog).write_line(line)
+                self.query_one(PollLog).write_line(safe_text(line))
                 self.lines.append(line)
             case PollResult():
                 self.show_poll(event)
@@ -191,20 +199,26 @@ class ImportScreen(FlowScreen):
                 self.outcome = event
                 self._close_cancel_dialog()
                 lines = success_lines(event, self.session.database_label)
-                self.query_one(Summary).show_lines(lines, ok=True)
+                if self.cancel_event.is_set():
+                    lines.insert(0, COULD_NOT_CANCEL)
+                self.query_one(Summary).show_lines(lines, ok=not self.cancel_event.is_set())
                 self.lines += ["result:", *lines]
                 self.d1app.last_outcome = event
                 self.refresh_bindings()
+                self._end_quit(event)
             case ImportFailed():
                 self.outcome = event
                 self._close_cancel_dialog()
                 stages.fail_running(event.stage)
                 stages.set(event.stage, detail=f"{event.error.title}: {event.error.detail}")
                 lines = failure_lines(event)
+                if self.cancel_event.is_set() and event.database is DatabaseState.CHANGED:
+                    lines.insert(0, COULD_NOT_CANCEL)
                 self.query_one(Summary).show_lines(lines, ok=False)
                 self.lines += ["result:", *lines]
                 self.d1app.last_outcome = event
                 self.refresh_bindings()
+                self._end_quit(event)
 
     def show_poll(self, result: PollResult) -> None:
         """One service answer: a log entry and the query bar on the poll stage."""
@@ -266,18 +280,62 @@ class ImportScreen(FlowScreen):
         self.d1app.new_import()
 
     def action_quit(self) -> None:
-        """Leave d1tui; while an import runs, only after confirming its cancellation."""
+        """Leave d1tui; while an import runs, cancel it and close once the rollback is confirmed.
+
+        While that is awaited, a second ``q`` warns, and a third leaves without waiting.
+        """
         if not self.running:
             self.app.exit(0)
             return
+        if self.quitting:
+            if self._quit_asked:
+                self.app.exit(0)
+                return
+            self._quit_asked = True
+            self.notify(
+                "waiting for D1's rollback to be confirmed by the row counts; "
+                "q again leaves without knowing",
+                title="quit",
+                severity="warning",
+            )
+            return
 
         def answered(yes: bool | None) -> None:
-            if yes:
+            if not yes or not self.running:
+                return
+            self.quitting = True
+            if not self.cancel_event.is_set():
                 self.cancel_event.set()
-                self.app.exit(0)
+            self.write_note(WAITING_TO_QUIT)
+            self.query_one(StageList).set(Stage.VERIFY, detail=WAITING_TO_QUIT)
+            self.refresh_bindings()
 
         self._cancel_dialog = confirm_cancel(quitting=True)
         self.app.push_screen(self._cancel_dialog, answered)
+
+    def write_note(self, line: str) -> None:
+        """A line of d1tui's own in the server log (and the saved log)."""
+        self.query_one(PollLog).write_line(line)
+        self.note(line)
+
+    def _end_quit(self, outcome: ImportSucceeded | ImportFailed) -> None:
+        """After "cancel and quit": close when the counts confirm the rollback, else stay."""
+        if not self.quitting:
+            return
+        confirmed = isinstance(outcome, ImportFailed) and outcome.database in (
+            DatabaseState.UNCHANGED,
+            DatabaseState.NOT_STARTED,
+        )
+        if confirmed:
+            self.app.exit(0)
+            return
+        self.quitting = False
+        committed = isinstance(outcome, ImportSucceeded) or (
+            outcome.database is DatabaseState.CHANGED
+        )
+        why = COULD_NOT_CANCEL if committed else "the rollback could not be confirmed"
+        self.write_note(f"{why}: d1tui stays open so that you can see the result · q quits")
+        self.notify(f"{why} · q quits", title="not closed", severity="warning", timeout=30)
 
     def _close_cancel_dialog(self) -> None:
         """The import ended while "cancel?" was asked: the question is moot, say so."""

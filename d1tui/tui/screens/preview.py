@@ -20,13 +20,14 @@ from d1tui.api.client import D1Client
 from d1tui.convert.detect import Format
 from d1tui.convert.target import FakeSpec, Target
 from d1tui.events import PrepareProgress
+from d1tui.humanize import human_bytes, plural
 from d1tui.importer.prepared import PreparedImport
 from d1tui.tui.messages import PrepareProgressed
 from d1tui.tui.screens.base import FlowScreen
 from d1tui.tui.screens.dialogs import confirm_import
 from d1tui.tui.session import Source, TargetChoice
 from d1tui.tui.target import build_target
-from d1tui.tui.units import human_bytes, plural
+from d1tui.tui.text import clipped, for_display, markup, plain
 from d1tui.tui.widgets.error_panel import ErrorPanel
 from d1tui.tui.widgets.top_bar import TopBar
 
@@ -74,14 +75,13 @@ def table_line(table: TablePreview) -> str:
     return f"{table.schema.name} · {plural(table.total, 'row')}{shown}"
 
 
-def cell(value: object) -> str:
-    """How one value looks in the preview table."""
+def cell(value: object) -> Text:
+    """How one value looks in the preview table (at most 40 cells wide, never markup)."""
     if value is None:
-        return "NULL"
+        return Text("NULL")
     if isinstance(value, bytes):
-        return f"<{len(value)} bytes>"
-    text = str(value)
-    return text if len(text) <= 40 else text[:39] + "…"
+        return Text(f"<{len(value)} bytes>")
+    return clipped(value, 40)
 
 
 class PreviewScreen(FlowScreen):
@@ -126,9 +126,9 @@ class PreviewScreen(FlowScreen):
         """``people.csv → "people" (new table)``: what goes where."""
         choice = self.session.target_choice
         if choice is None:
-            return self.session.source.label
+            return markup(self.session.source.label)
         kind = "new table" if choice.create else "existing table"
-        return f'{self.session.source.label} → "{choice.table}" ({kind})'
+        return f'{markup(self.session.source.label)} → "{markup(choice.table)}" ({kind})'
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Regenerate is offered (footer, keys) only for fake rows."""
@@ -189,13 +189,13 @@ class PreviewScreen(FlowScreen):
         if preview.facts is not None and preview.facts.format in (Format.SQL, Format.SQLITE):
             self.query_one(
                 "#preview"
-            ).border_title = f"{self.session.source.label} → the tables it defines"
+            ).border_title = f"{markup(self.session.source.label)} → the tables it defines"
         table = self.query_one("#preview-rows", DataTable)
         table.clear(columns=True)
         self._show_file_tables(preview)
         if not preview.tables:
             for index, label in enumerate(headers(preview)):
-                table.add_column(Text(label), key=f"c{index}")
+                table.add_column(Text(for_display(label)), key=f"c{index}")
             table.add_rows([cell(v) for v in row] for row in preview.rows[:50])
         warnings = self.query_one("#warnings", Static)
         notes = Text("\n".join(f"⚠ {w}" for w in preview.warnings))
@@ -208,7 +208,13 @@ class PreviewScreen(FlowScreen):
         if len(sql) > SQL_SHOWN:
             sql = sql[:SQL_SHOWN] + " …"
         self.query_one("#sql", Static).update(
-            Syntax(sql, "sql", word_wrap=True, theme="ansi_dark", background_color="default")
+            Syntax(
+                for_display(sql),
+                "sql",
+                word_wrap=True,
+                theme="ansi_dark",
+                background_color="default",
+            )
         )
         self.query_one("#totals", Static).update("preparing the SQL file …")
         self.run_prepare(self.session.source, target)
@@ -221,8 +227,8 @@ class PreviewScreen(FlowScreen):
         box.display = bool(preview.tables)
         widgets: list[Widget] = []
         for number, info in enumerate(preview.tables):
-            widgets.append(Static(table_line(info), classes="file-table-title"))
-            rows: DataTable[str] = DataTable(
+            widgets.append(Static(plain(table_line(info)), classes="file-table-title"))
+            rows: DataTable[Text] = DataTable(
                 id=f"file-table-{number}", classes="file-table", header_height=2
             )
             for index, label in enumerate(schema_headers(info.schema)):

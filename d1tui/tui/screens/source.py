@@ -7,6 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import ClassVar
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -27,12 +28,13 @@ from d1tui.api.client import D1Client, TableInfo
 from d1tui.convert.detect import FOLDER_NOT_FILE, FileFacts, Format, ReadOptions, detect
 from d1tui.convert.schema import TARGET_D1_TABLE
 from d1tui.convert.target import FakeSpec
+from d1tui.humanize import human_bytes
 from d1tui.tui.screens.base import FlowScreen
 from d1tui.tui.screens.reading import ReadingOptionsDialog, options_summary
 from d1tui.tui.session import Source, TargetChoice
-from d1tui.tui.units import human_bytes
+from d1tui.tui.text import ControlPictures, for_display, markup, plain
 from d1tui.tui.widgets.error_panel import ErrorPanel, describe_error
-from d1tui.tui.widgets.file_browser import DataFileTree
+from d1tui.tui.widgets.file_browser import DataFileTree, PathSuggester
 from d1tui.tui.widgets.top_bar import TopBar
 
 
@@ -98,7 +100,13 @@ class SourceScreen(FlowScreen):
                     yield RadioButton("file", value=True, id="mode-file")
                     yield RadioButton("fake rows", id="mode-fake")
                 with Vertical(id="file-box"):
-                    yield Input(placeholder="path: type or paste", id="path", compact=True)
+                    yield Input(
+                        placeholder="path: type or paste (→ completes)",
+                        id="path",
+                        compact=True,
+                        suggester=PathSuggester(),
+                        highlighter=ControlPictures(),
+                    )
                     yield DataFileTree(self.d1app.start_dir, id="tree")
                     yield Static("pick a file or type its path", id="facts")
                     yield Static(READING_HINT, id="reading")
@@ -114,7 +122,7 @@ class SourceScreen(FlowScreen):
                             yield Input(value, id=field_id, type=kind, compact=True)  # type: ignore[arg-type]
                     yield Static(FAKE_COLUMNS_NOTE, id="fake-note", classes="src")
             with Vertical(id="target-pane", classes="panel") as right:
-                right.border_title = f"Target table in {self.session.database_label}"
+                right.border_title = f"Target table in {markup(self.session.database_label)}"
                 with RadioSet(id="target-mode", compact=True):
                     yield RadioButton("existing", id="target-existing")
                     yield RadioButton("new", value=True, id="target-new")
@@ -176,7 +184,7 @@ class SourceScreen(FlowScreen):
         for info in self.tables:
             columns = ", ".join(c.name for c in info.columns)
             rows = "?" if info.rows is None else f"{info.rows:,}"
-            table.add_row(info.name, rows, columns, key=info.name)
+            table.add_row(plain(info.name), rows, plain(columns), key=info.name)
         choice = self.session.target_choice
         if choice is not None and not choice.create:
             self._select_table(choice.table)
@@ -220,7 +228,7 @@ class SourceScreen(FlowScreen):
             else:
                 columns.update("a new table: columns come from the source")
         elif (info := self.selected_table) is not None:
-            columns.update(f"columns of {info.name}:\n{column_summary(info)}")
+            columns.update(Text(for_display(f"columns of {info.name}:\n{column_summary(info)}")))
         else:
             columns.update("no tables yet: choose new")
 
@@ -380,7 +388,7 @@ class SourceScreen(FlowScreen):
         """Show the detected facts (or why there are none); a folder opens in the browser."""
         line = self.query_one("#facts", Static)
         if isinstance(result, str):
-            line.update(result)
+            line.update(plain(result))
             return
         if isinstance(result, Path):
             line.update(f"✘ {result} {FOLDER_NOT_FILE}: its files are in the browser")
@@ -390,7 +398,7 @@ class SourceScreen(FlowScreen):
             return
         facts, self.sqlite_tables = result
         self.facts = facts
-        line.update(f"{facts.summary} · {human_bytes(facts.size)}")
+        line.update(plain(f"{facts.summary} · {human_bytes(facts.size)}"))
         self._show_columns()
 
     def worker_failed(self, name: str, error: BaseException) -> None:

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Input
 
-from d1tui.tui.units import human_bytes, plural
+from d1tui.humanize import human_bytes, plural
+from d1tui.tui.text import plain
 
 if TYPE_CHECKING:
     from d1tui.api.client import DatabaseInfo
@@ -40,7 +41,12 @@ class DatabasePicker(Vertical):
 
     def compose(self) -> ComposeResult:
         """Filter input, then the table."""
-        yield Input(placeholder="type to filter databases", id="db-filter", compact=True)
+        yield Input(
+            placeholder="type to filter databases",
+            id="db-filter",
+            compact=True,
+            select_on_focus=False,  # typing on the list moves here: keep what was typed
+        )
         table: DataTable[str] = DataTable(cursor_type="row", zebra_stripes=True, id="db-table")
         table.add_column("name", key="name")
         table.add_column("uuid", key="uuid")
@@ -70,11 +76,29 @@ class DatabasePicker(Vertical):
         table.clear()
         for db in self.shown:
             tables = "?" if db.num_tables is None else plural(db.num_tables, "table")
-            table.add_row(db.name, db.uuid, human_bytes(db.file_size), tables, key=db.uuid)
+            table.add_row(
+                plain(db.name), plain(db.uuid), human_bytes(db.file_size), tables, key=db.uuid
+            )
         if preferred:
             for index, db in enumerate(self.shown):
                 if preferred in (db.name, db.uuid):
                     table.move_cursor(row=index)
+
+    def on_key(self, event: events.Key) -> None:
+        """Typing on the list goes to the filter (``?`` stays the keys panel's)."""
+        field = self.query_one("#db-filter", Input)
+        if field.has_focus:
+            return
+        char = event.character
+        if event.is_printable and char and char not in " ?" and len(char) == 1:
+            field.insert_text_at_cursor(char)
+        elif event.key == "backspace" and field.value:
+            field.action_delete_left()
+        else:
+            return
+        event.stop()
+        event.prevent_default()
+        field.focus()
 
     def action_move(self, delta: int) -> None:
         """Move the table's cursor by ``delta`` rows."""

@@ -6,6 +6,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from d1tui.errors import BadInputError, D1Error
+from d1tui.humanize import safe_text
 
 # How the TUI names each reading option a hint may point at (the CLI names its flags).
 TUI_CONTROLS = {
@@ -28,16 +29,16 @@ def describe_error(error: BaseException) -> Text:
         detail = error.detail
         if isinstance(error, BadInputError) and error.where is not None:
             detail = f"{error.where}: {detail}"
-        text.append(f" — {detail}")
+        text.append(f" — {safe_text(detail)}")
         for message in error.server_messages:
             if message and message != error.detail:
-                text.append(f"\n  {message}")
+                text.append(f"\n  {safe_text(message)}")
         hint = error.hint_naming(TUI_CONTROLS) if isinstance(error, BadInputError) else error.hint
         if hint:
-            text.append(f"\n  hint: {hint}", style="italic")
+            text.append(f"\n  hint: {safe_text(hint)}", style="italic")
     else:
         text.append(f"✘ {type(error).__name__}", style="bold")
-        text.append(f" — {error}")
+        text.append(f" — {safe_text(error)}")
     return text
 
 

@@ -8,7 +8,7 @@ import time
 from textual.widgets import Log
 
 from d1tui.events import PollResult, Retrying
-from d1tui.tui.units import short_id
+from d1tui.humanize import safe_text, short_id
 
 
 def poll_lines(result: PollResult, width: int | None = None) -> list[str]:
@@ -54,5 +54,5 @@ class PollLog(Log):
     def add_poll(self, result: PollResult) -> list[str]:
         """Append one poll answer, wrapped to fit; returns its lines unwrapped (the saved log)."""
         width = self.scrollable_content_region.width
-        self.write_lines(poll_lines(result, width or None))
+        self.write_lines([safe_text(line) for line in poll_lines(result, width or None)])
         return poll_lines(result)

@@ -12,7 +12,7 @@ from rich.text import Text
 from textual.widget import Widget
 
 from d1tui.events import Stage
-from d1tui.tui.units import seconds
+from d1tui.humanize import safe_text, seconds
 
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 
@@ -102,7 +102,7 @@ class StageList(Widget):
                 success=theme.get("success", "green"),
                 error=theme.get("error", "red"),
             )
-            detail: RenderableType = Text(row.detail, no_wrap=True, overflow="ellipsis")
+            detail: RenderableType = Text(safe_text(row.detail), no_wrap=True, overflow="ellipsis")
             if row.bar is not None:
                 done, total = row.bar
                 inner = Table.grid(padding=(0, 1))
@@ -110,7 +110,7 @@ class StageList(Widget):
                 inner.add_column()
                 inner.add_row(
                     ProgressBar(total=max(total, 1), completed=min(done, total), width=20),
-                    Text(row.detail, no_wrap=True, overflow="ellipsis"),
+                    Text(safe_text(row.detail), no_wrap=True, overflow="ellipsis"),
                 )
                 detail = inner
             took = seconds(row.seconds) if row.seconds is not None else ""

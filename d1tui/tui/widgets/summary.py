@@ -8,7 +8,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from d1tui.events import DatabaseState, ImportFailed, ImportSucceeded, TableCount
-from d1tui.tui.units import human_bytes, plural
+from d1tui.humanize import human_bytes, plural, safe_text
 from d1tui.tui.widgets.error_panel import describe_error
 
 _STATE_WORDS = {
@@ -110,5 +110,5 @@ class Summary(Static):
             for part in hanging_wrap(line, width):
                 if text:
                     text.append("\n")
-                text.append(part, style=f"bold {colour}" if index == 0 else "")
+                text.append(safe_text(part), style=f"bold {colour}" if index == 0 else "")
         self.update(text)
