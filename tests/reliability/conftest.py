@@ -14,12 +14,11 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "integration"))
 
+from seeded import SEEDED
 from test_client_helpers import make_client, seed, start_emulator
 
 from d1tui.api.client import D1Client
 from d1tui.emulator import Emulator
-
-SEEDED = 5  # rows the ``items`` table holds before every scenario
 
 
 @pytest.fixture

@@ -12,8 +12,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import SEEDED
 from import_runs import assert_rows, failed, ops, retries, run, succeeded
+from seeded import SEEDED
 from test_client_helpers import FAST_OPTIONS, make_client, seed, start_emulator, write_sql
 
 from d1tui.api.client import D1Client

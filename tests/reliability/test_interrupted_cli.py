@@ -11,8 +11,8 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import SEEDED
 from import_runs import assert_rows, ops
+from seeded import SEEDED
 from test_client_helpers import make_client, seed, start_emulator
 
 from d1tui.cli import main

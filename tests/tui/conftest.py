@@ -7,18 +7,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tui_constants import ACCOUNT, FAST, TOKEN
 
 from d1tui.api.local import ensure_demo_database, local_settings, make_client
 from d1tui.emulator import Emulator
-from d1tui.importer.run import ImportOptions
 from d1tui.settings.config import Settings
 from d1tui.tui.app import D1TuiApp, make_app
-
-ACCOUNT = "0123456789abcdef0123456789abcdef"
-TOKEN = "tui-test-token-0123456789abcdefghijklmnop"
-SIZE = (100, 30)
-
-FAST = ImportOptions(progress_interval=0.02, rollback_wait=4.5, max_poll_gap=0.5)
 
 
 @pytest.fixture

@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import FAST
 from pilot_steps import choose_file, pick_database, start_import, to_preview, verify, wait_until
+from tui_constants import FAST
 
 from d1tui.events import DatabaseState, ImportFailed, ImportSucceeded
 from d1tui.tui.screens.dialogs import ConfirmDialog

@@ -5,7 +5,6 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from conftest import TOKEN
 from pilot_steps import (
     choose_fake,
     choose_file,
@@ -17,6 +16,7 @@ from pilot_steps import (
 )
 from screen_dump import check_snapshot
 from textual.widgets import DataTable, RadioButton
+from tui_constants import TOKEN
 
 from d1tui.emulator import Emulator
 from d1tui.events import ImportSucceeded

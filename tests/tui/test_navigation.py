@@ -5,10 +5,10 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from conftest import SIZE
 from pilot_steps import choose_file, pick_database, start_import, to_preview, verify, wait_until
 from rich.style import Style
 from textual.widgets import DataTable, HelpPanel, Input, Static
+from tui_constants import SIZE
 
 from d1tui.settings.config import Settings, Sourced
 from d1tui.tui.screens.credentials import CredentialsScreen
