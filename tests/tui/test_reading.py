@@ -204,6 +204,8 @@ async def test_types_pk_and_no_headers_from_the_dialog_shape_the_new_table(
         dialog.query_one("#opt-no-headers").value = True
         dialog.query_one("#opt-types", Input).value = "col2=TEXT"
         dialog.query_one("#opt-pk", Input).value = "col1"
+        await pilot.pause()
+        check_snapshot(app, "reading_options_csv")
         await pilot.press("ctrl+s")
         await wait_until(pilot, lambda: isinstance(app.screen, SourceScreen))
         await to_preview(pilot, app)

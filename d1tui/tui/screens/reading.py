@@ -15,13 +15,14 @@ from textual.widgets import Button, Checkbox, Input, Label, SelectionList, Stati
 
 from d1tui.convert.detect import FileFacts, ReadOptions, parse_read_options
 
-# Each field with the CLI flag it stands for (the same words go through parse_read_options).
+# --encoding, --delimiter, --quotechar, --type, --pk: the same words go through
+# parse_read_options as the CLI's flags do.
 FIELDS = (
-    ("encoding", "encoding", "detected", "--encoding: latin-1, cp1252, utf-16 …"),
-    ("delimiter", "delimiter", "detected", "--delimiter: ; , | or tab"),
-    ("quotechar", "quote char", '"', "--quotechar"),
-    ("types", "column types", "COL=TYPE, …", "--type: e.g. price=REAL, zip=TEXT"),
-    ("pk", "primary key", "none", "--pk: a column of the new table"),
+    ("encoding", "encoding", "detected", "cp1252, latin-1, utf-16 …"),
+    ("delimiter", "delimiter", "detected", "; , | or tab"),
+    ("quotechar", "quote char", '"', "one character"),
+    ("types", "column types", "COL=TYPE, …", "price=REAL, zip=TEXT"),
+    ("pk", "primary key", "none", "a column of a new table"),
 )
 # A comma that starts another COL=TYPE item (not one inside NUMERIC(10,2)).
 _ITEM_SPLIT = re.compile(r"\s*,\s*(?=[^=,()]+=)")
@@ -83,7 +84,7 @@ class ReadingOptionsDialog(ModalScreen[ReadOptions | None]):
                 yield Static(f"detected: {self.facts.summary}", id="reading-detected")
             if self.tables:  # an SQLite file: only which tables
                 chosen = set(self.options.tables) or set(self.tables)
-                yield Label("tables to import (space ticks, --tables):", id="opt-tables-label")
+                yield Label("tables to import (space ticks or unticks):", id="opt-tables-label")
                 yield SelectionList[str](
                     *((name, name, name in chosen) for name in self.tables), id="opt-tables"
                 )
@@ -96,7 +97,7 @@ class ReadingOptionsDialog(ModalScreen[ReadOptions | None]):
                         )
                         yield Static(flag, classes="src")
                 yield Checkbox(
-                    "no header row: the first row is data, columns col1, col2 … (--no-headers)",
+                    "no header row: the first row is data (columns col1, col2 …)",
                     value=self.options.has_header is False,
                     id="opt-no-headers",
                     compact=True,

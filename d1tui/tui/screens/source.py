@@ -54,7 +54,7 @@ def column_summary(table: TableInfo) -> str:
     return "\n".join(parts)
 
 
-READING_HINT = "^o reading options: encoding, delimiter, header, types, key, tables"
+READING_HINT = "^o reading options (delimiter, encoding …)"
 FAKE_ROWS = 100
 FAKE_SEED = 0
 FAKE_COLUMNS_NOTE = (
@@ -323,7 +323,7 @@ class SourceScreen(FlowScreen):
     def _show_reading(self) -> None:
         summary = options_summary(self.read_options)
         self.query_one("#reading", Static).update(
-            f"reading: {summary} (^o to change)" if summary else READING_HINT
+            f"reading: {summary} · ^o" if summary else READING_HINT
         )
 
     def _redetect(self) -> None:
