@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import ClassVar
 
@@ -25,6 +24,7 @@ from textual.widgets import (
 from d1tui.api.client import D1Client, TableInfo
 from d1tui.convert.detect import FileFacts, Format, ReadOptions, detect
 from d1tui.convert.target import FakeSpec
+from d1tui.importer.target import default_table_name
 from d1tui.tui.screens.base import FlowScreen
 from d1tui.tui.session import Source, TargetChoice
 from d1tui.tui.units import human_bytes
@@ -32,11 +32,7 @@ from d1tui.tui.widgets.error_panel import ErrorPanel
 from d1tui.tui.widgets.file_browser import DataFileTree
 from d1tui.tui.widgets.top_bar import TopBar
 
-
-def table_name_for(path: Path) -> str:
-    """A table name from a file name: ``My Data-2024.csv`` → ``my_data_2024``."""
-    name = re.sub(r"\W+", "_", path.stem).strip("_").lower() or "imported"
-    return f"t_{name}" if name[0].isdigit() else name
+table_name_for = default_table_name  # the CLI's rule: one function names every file
 
 
 def column_summary(table: TableInfo) -> str:
