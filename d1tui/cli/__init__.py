@@ -52,6 +52,7 @@ def main(argv: Sequence[str] | None = None, *, deps: Deps = DEFAULT_DEPS) -> int
         print("interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
-        # Output piped into e.g. `head`: stop quietly, without a second error at exit.
+        # convert/fake/config output piped into e.g. `head`: stop quietly, without a second
+        # error at exit. Imports never get here: their renderers outlive a closed stdout.
         sys.stderr.close()
         return int(ExitCode.OK)
