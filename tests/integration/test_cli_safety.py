@@ -8,7 +8,9 @@ import os
 import sqlite3
 import subprocess
 import sys
+import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -17,6 +19,7 @@ from d1tui.cli import main as cli_main
 from d1tui.cli.deps import Deps
 from d1tui.emulator import Emulator
 from d1tui.importer.target import default_table_name
+from d1tui.settings.config import Settings
 from d1tui.settings.local import local_emulator, make_client
 from d1tui.tui.screens.source import table_name_for
 
@@ -273,3 +276,36 @@ def test_the_cli_creates_the_table_the_tui_would_name(
     assert main(["import", str(csv), "--local", "--create", "--yes"]) == 0
     expected = table_name_for(csv)
     assert rows_in(data_dir, "demo", f'SELECT region, total FROM "{expected}"') == [("north", 12)]
+
+
+# ---- one thread for the engine, the events on the main one -------------------------------
+
+
+def test_a_cli_import_renders_on_the_main_thread_beside_one_engine_thread(
+    tmp_path: Path, data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    seen: list[tuple[str, list[str]]] = []
+
+    class Watched(D1Client):
+        """The real client, noting which threads are alive when ingest is called."""
+
+        def import_ingest(self, database_id: str, etag: str, filename: str) -> Any:
+            names = [t.name for t in threading.enumerate()]
+            seen.append((threading.current_thread().name, names))
+            return super().import_ingest(database_id, etag, filename)
+
+    def factory(settings: Settings) -> D1Client:
+        assert settings.account_id.value and settings.token.value and settings.base_url.value
+        return Watched(
+            settings.account_id.value, settings.token.value, base_url=settings.base_url.value
+        )
+
+    deps = Deps(emulator_kwargs=QUICK.emulator_kwargs, client_factory=factory)
+    sql = write(tmp_path, "notes.sql", NOTES)
+    assert cli_main(["import", str(sql), "--local", "-d", "threads", "--yes"], deps=deps) == 0
+    assert rows_in(data_dir, "threads", "SELECT COUNT(*) FROM notes") == [(2,)]
+    assert len(seen) == 1
+    caller, alive = seen[0]
+    assert caller == "d1tui-import"  # the engine's own thread
+    assert alive.count("d1tui-import") == 1  # and no second one relaying its events
+    assert threading.main_thread().name in alive
