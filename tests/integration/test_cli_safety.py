@@ -3,6 +3,7 @@ database is new: real emulator over 127.0.0.1, real SQLite, real pipes, database
 
 from __future__ import annotations
 
+import _thread
 import json
 import os
 import sqlite3
@@ -18,6 +19,7 @@ from d1tui.api.client import D1Client
 from d1tui.cli import main as cli_main
 from d1tui.cli.deps import Deps
 from d1tui.emulator import Emulator
+from d1tui.importer.options import ImportOptions
 from d1tui.importer.target import default_table_name
 from d1tui.settings.config import Settings
 from d1tui.settings.local import local_emulator, make_client
@@ -309,3 +311,31 @@ def test_a_cli_import_renders_on_the_main_thread_beside_one_engine_thread(
     assert caller == "d1tui-import"  # the engine's own thread
     assert alive.count("d1tui-import") == 1  # and no second one relaying its events
     assert threading.main_thread().name in alive
+
+
+def test_a_second_ctrl_c_stops_waiting_for_the_rollback_check(
+    tmp_path: Path, data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["import", str(write(tmp_path, "notes.sql", NOTES)), "--local", "-d", "c2"]) == 0
+    slow = {"hold_seconds": 0.1, "no_poll_timeout": 1.0, "statements_per_step": 1}
+    slow["step_seconds"] = 0.2
+    # Without the second Ctrl-C the run would wait 30 s before checking the counts.
+    deps = Deps(emulator_kwargs=slow, import_options=ImportOptions(rollback_wait=30.0))
+    many = "".join(f"INSERT INTO notes (body) VALUES ('row {i}');\n" for i in range(60))
+    sql = write(tmp_path, "many.sql", many)
+    capsys.readouterr()
+    first = threading.Timer(1.5, _thread.interrupt_main)
+    second = threading.Timer(2.5, _thread.interrupt_main)
+    first.start()
+    second.start()
+    try:
+        code = cli_main(["import", str(sql), "--local", "-d", "c2", "--yes"], deps=deps)
+    finally:
+        first.cancel()
+        second.cancel()
+    out, err = capsys.readouterr()
+    assert code == 7, out + err
+    assert "⏹ Cancelling" in out
+    assert "stopped waiting" in err
+    # 60 statements at 0.2 s each cannot finish; the unpolled import is rolled back.
+    assert rows_in(data_dir, "c2", "SELECT COUNT(*) FROM notes") == [(2,)]
