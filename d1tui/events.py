@@ -72,6 +72,23 @@ class PrepareProgress:
 
 
 @dataclass(frozen=True)
+class ColumnsSkipped:
+    """Columns of the file that the existing table lacks: their values are not imported.
+
+    Every front end shows it (CLI text and ``--json``, the TUI preview); a script with ``--yes``
+    is refused unless it said ``--skip-unknown``.
+    """
+
+    table: str
+    columns: tuple[str, ...]
+
+    @property
+    def message(self) -> str:
+        """The warning in words."""
+        return f"not in table {self.table!r}, skipped: {', '.join(self.columns)}"
+
+
+@dataclass(frozen=True)
 class HashProgress:
     """Bytes hashed so far of a file that was not hashed while it was written."""
 

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from d1tui import __version__
 from d1tui.cli import config_cmd, convert_cmd, emulator_cmd, fake_cmd, import_cmd, tui_cmd
+from d1tui.cli.deps import DEFAULT_DEPS, Deps
 from d1tui.cli.help import MAIN_EPILOG
 from d1tui.errors import D1Error, ExitCode
 
@@ -30,13 +31,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run ``d1tui`` with ``argv`` (default: the process arguments); return the exit code."""
+def main(argv: Sequence[str] | None = None, *, deps: Deps = DEFAULT_DEPS) -> int:
+    """Run ``d1tui`` with ``argv`` (default: the process arguments); return the exit code.
+
+    ``deps`` holds what a run depends on and tests replace (emulator, engine options, client).
+    """
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # --help, --version, or a usage error (argparse exits 2)
         return int(exc.code or 0) if not isinstance(exc.code, str) else int(ExitCode.USAGE)
+    args.deps = deps
     handler = getattr(args, "handler", tui_cmd.run)
     try:
         return int(handler(args))
@@ -47,6 +52,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
-        # Output piped into e.g. `head`: stop quietly, without a second error at exit.
+        # convert/fake/config output piped into e.g. `head`: stop quietly, without a second
+        # error at exit. Imports never get here: their renderers outlive a closed stdout.
         sys.stderr.close()
         return int(ExitCode.OK)

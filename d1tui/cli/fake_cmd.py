@@ -5,11 +5,13 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from pathlib import Path
 from typing import Any
 
 from d1tui.cli.convert_cmd import consume, deliver, output_dir
-from d1tui.cli.import_cmd import collect_prepared, import_prepared, table_schema, with_output
+from d1tui.cli.deps import deps_of
+from d1tui.cli.import_cmd import collect_prepared, import_prepared, with_output
 from d1tui.cli.options import UsageError, add_target_options, resolve_database, target_settings
 from d1tui.cli.render import Renderer, TextRenderer
 from d1tui.errors import BadInputError, Location
@@ -68,21 +70,12 @@ def schema_from_sqlite(path: Path, table: str) -> Any:
     return TableSchema(table, columns)
 
 
-def live_schema(client: Any, db_uuid: str, table: str) -> tuple[Any, dict[str, int]]:
-    """A live table's schema and current max integer key; (None, {}) when it does not exist."""
-    for info in client.list_tables(db_uuid):
-        if info.name.lower() != table.lower():
-            continue
-        max_ids: dict[str, int] = {}
-        pks = [c for c in info.columns if c.pk and "INT" in (c.type or "").upper()]
-        if len(pks) == 1:
-            pk = pks[0].name.replace('"', '""')
-            name = info.name.replace('"', '""')
-            sql = f'SELECT MAX("{pk}") AS m FROM "{name}"'
-            found = client.query(db_uuid, sql)[0].results[0]["m"]
-            max_ids[pks[0].name] = int(found) if isinstance(found, int | float) else 0
-        return table_schema(info), max_ids
-    return None, {}
+def live_target(client: Any, db_uuid: str, table: str) -> Any:
+    """The Target onto the live ``table`` (schema, current max key); None when it is absent."""
+    from d1tui.importer.target import resolve_target
+
+    found = resolve_target(client, db_uuid, table, create=True)
+    return found if found.existing is not None else None
 
 
 def offline_schema(args: argparse.Namespace) -> Any:
@@ -112,22 +105,20 @@ def fake_spec(args: argparse.Namespace) -> Any:
 
 def run(args: argparse.Namespace) -> int:
     """Generate the rows and write the SQL (or import them with --import)."""
-    from d1tui.api.local import make_client
     from d1tui.convert.prepare import prepare_fake
 
     spec = fake_spec(args)
     if args.do_import:
         return with_output(args, import_fake)
-    max_ids: dict[str, int] = {}
     if args.schema_from or not (args.database or args.local):
-        schema = offline_schema(args)
+        target = fake_target(offline_schema(args), {}, create=not args.no_create)
     else:
-        with target_settings(args) as settings, make_client(settings) as client:
+        with target_settings(args) as settings, deps_of(args).client(settings) as client:
             db = resolve_database(client, settings)
-            schema, max_ids = live_schema(client, db.uuid, args.table)
-        if schema is None:
+            live = live_target(client, db.uuid, args.table)
+        if live is None:
             raise BadInputError(f"no table {args.table!r} in database {db.name}")
-    target = fake_target(schema, max_ids, create=not args.no_create)
+        target = dataclasses.replace(live, create=not args.no_create)
     items = prepare_fake(spec, target, out_dir=output_dir(args.output))
     prepared = consume(items, Path(args.table))
     return deliver(prepared, args.output)
@@ -135,20 +126,19 @@ def run(args: argparse.Namespace) -> int:
 
 def import_fake(args: argparse.Namespace, out: Renderer) -> int:
     """--import: generate into a temp file and import it into the target database."""
-    from d1tui.api.local import make_client
     from d1tui.convert.prepare import prepare_fake
 
     spec = fake_spec(args)
-    with target_settings(args) as settings, make_client(settings) as client:
+    with target_settings(args) as settings, deps_of(args).client(settings) as client:
         db = resolve_database(client, settings)
         if isinstance(out, TextRenderer):
             out.database_name = db.name
-        schema, max_ids = live_schema(client, db.uuid, args.table)
-        if schema is None and args.no_create:
+        target = live_target(client, db.uuid, args.table)
+        if target is None and args.no_create:
             raise BadInputError(f"no table {args.table!r} in database {db.name}")
         # A table that is not there yet is created first (unless --no-create, refused above).
-        create = schema is None
-        target = fake_target(schema or offline_schema(args), max_ids, create=create)
+        if target is None:
+            target = fake_target(offline_schema(args), {}, create=True)
         prepared = collect_prepared(prepare_fake(spec, target), out, Path(args.table))
         try:
             return import_prepared(args, out, client, db, prepared)

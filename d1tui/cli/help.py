@@ -61,8 +61,18 @@ uploads it, ingests it and is polled until done; finally the row counts are comp
 rows sent. D1 is unavailable to other queries while it imports, and a failed import is rolled
 back. The summary prints the Time Travel command that undoes a successful import.
 
+Into an existing table, columns are matched by name. A column (or JSON key) the table lacks
+is shown as a warning (`columns_skipped` in --json); a script (--yes, --json, no terminal) is
+refused with exit 3 unless it passes --skip-unknown, which imports the other columns.
+
+With --local, a database that does not exist is created only once the import goes ahead; a
+refused run leaves none behind, and a failed import removes the empty database it created.
+
 --json prints one JSON object per line (each event, errors as {{title, detail, codes, hint}})
 and a final {{"result": …}}; nothing else goes to stdout.
+
+A stdout closed early (`| head -1`) does not stop the import: it runs to its end, the rest
+of the output is dropped, stderr says so, and the exit code is the import's own.
 
 {EXIT_CODES}
 """

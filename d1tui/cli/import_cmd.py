@@ -5,19 +5,23 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
-import queue
-import re
+import signal
 import sys
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
+from d1tui.cli.deps import deps_of
 from d1tui.cli.options import resolve_database, target_settings
-from d1tui.cli.render import NOTE, WARNING, JsonRenderer, Renderer, TextRenderer
+from d1tui.cli.render import NOTE, WARNING, GuardedStream, JsonRenderer, Renderer, TextRenderer
 from d1tui.errors import BadInputError, D1Error, ExitCode, ImportCancelledError, Location
 from d1tui.events import (
+    ColumnsSkipped,
     DatabaseState,
     ImportFailed,
     ImportSucceeded,
@@ -41,48 +45,60 @@ def check_readable(path: Path) -> None:
 
 
 def default_table(path: Path) -> str:
-    """A table name from the file name: ``Sales 2024.csv`` → ``Sales_2024``."""
-    name = re.sub(r"\W+", "_", path.name.split(".")[0]).strip("_")
-    return name if name and not name[0].isdigit() else f"t_{name}"
+    """A table name from the file name (the one rule ``importer.target`` gives every front end)."""
+    from d1tui.importer.target import default_table_name
+
+    return default_table_name(path)
 
 
 def table_schema(info: Any) -> Any:
     """A live table's description (``TableInfo``) as the data layer's ``TableSchema``."""
-    from d1tui.convert.schema import Column, TableSchema
+    from d1tui.importer.target import schema_of
 
-    columns = tuple(
-        Column(
-            name=c.name,
-            type=c.type or "",
-            pk=bool(c.pk),
-            notnull=bool(c.notnull),
-            default=c.default,
-        )
-        for c in info.columns
-    )
-    return TableSchema(info.name, columns)
+    return schema_of(info)
 
 
 def build_target(args: argparse.Namespace, client: Any, db_uuid: str, fmt: Any) -> Any:
     """The table the rows go to: an existing one (mapped by name) or, with --create, a new one."""
     from d1tui.convert.detect import Format
     from d1tui.convert.prepare import Target
+    from d1tui.importer.target import resolve_target
 
     table = args.table or default_table(args.file)
     if fmt in (Format.SQL, Format.SQLITE):
         return Target(table=table, create=True)
-    existing = None
-    for info in client.list_tables(db_uuid):
-        if info.name.lower() == table.lower():
-            existing = table_schema(info)
-            table = info.name
-    if existing is None and not args.create:
-        raise BadInputError(
-            f"table {table!r} does not exist in the database",
-            where=Location(args.file),
-            hint="pass --create to create it from the file's columns, or --table to pick another",
-        )
-    return Target(table=table, create=existing is None, existing=existing)
+    return resolve_target(client, db_uuid, table, create=args.create, source=args.file)
+
+
+def check_unknown_columns(
+    args: argparse.Namespace, target: Any, options: Any, out: Renderer
+) -> None:
+    """Warn about file columns the existing table lacks; a script must say --skip-unknown.
+
+    Reads only the head of the file (the preview's look), before anything is prepared or sent.
+    """
+    from d1tui.convert.preview import preview_file
+
+    if target.existing is None:
+        return
+    mapping = preview_file(args.file, options, target, limit=0).mapping
+    skipped = mapping.skipped if mapping is not None else None
+    if skipped is None:
+        return
+    out.event(skipped)
+    if not args.skip_unknown and not asks(args):
+        raise unknown_columns_error(skipped, args.file)
+
+
+def unknown_columns_error(skipped: ColumnsSkipped, source: Path) -> BadInputError:
+    """The refusal for a script that did not say what to do with unknown columns."""
+    return BadInputError(
+        f"table {skipped.table!r} has no column {', '.join(map(repr, skipped.columns))}: "
+        "their values would be lost",
+        where=Location(source),
+        hint="pass --skip-unknown to import the other columns without them, or --table NEW "
+        "--create to import every column into a new table",
+    )
 
 
 def collect_prepared(
@@ -118,9 +134,14 @@ def check_size(prepared: PreparedImport, source: Path) -> None:
         raise error
 
 
+def asks(args: argparse.Namespace) -> bool:
+    """Whether the run asks ``Ok to proceed?`` (a terminal without --yes or --json)."""
+    return not (args.yes or args.json or not sys.stdin.isatty())
+
+
 def confirm(args: argparse.Namespace) -> bool:
     """Ask ``Ok to proceed?`` on a terminal; scripts (--yes, --json, no TTY) go ahead."""
-    if args.yes or args.json or not sys.stdin.isatty():
+    if not asks(args):
         return True
     try:
         answer = input("  Ok to proceed? [y/N] ")
@@ -137,35 +158,42 @@ def run(args: argparse.Namespace) -> int:
 def with_output(
     args: argparse.Namespace, body: Callable[[argparse.Namespace, Renderer], int]
 ) -> int:
-    """Run ``body`` with a text or JSON renderer; errors and Ctrl-C become exit codes."""
-    live = not args.json and sys.stderr.isatty() and os.environ.get("TERM") != "dumb"
-    out: Renderer = (
-        JsonRenderer(sys.stdout) if args.json else TextRenderer(sys.stdout, sys.stderr, live=live)
-    )
+    """Run ``body`` with a text or JSON renderer; errors and Ctrl-C become exit codes.
+
+    A reader that closes stdout early (``| head -1``) changes nothing but what it reads: the
+    run goes on to its end and the exit code is the run's own (stderr says output was lost).
+    """
+    stdout, stderr = GuardedStream(sys.stdout), GuardedStream(sys.stderr)
+    live = not args.json and stderr.isatty() and os.environ.get("TERM") != "dumb"
+    out: Renderer = JsonRenderer(stdout) if args.json else TextRenderer(stdout, stderr, live=live)
+    code = int(ExitCode.UNEXPECTED)
     try:
-        return body(args, out)
+        code = body(args, out)
     except KeyboardInterrupt:
         err: D1Error = ImportCancelledError("cancelled before anything was sent", hint="")
         out.error(err, DatabaseState.NOT_STARTED)
         out.result({"success": False, "exit_code": int(err.exit_code), "error": err})
-        return ExitCode.CANCELLED
+        code = ExitCode.CANCELLED
     except D1Error as err:
         out.error(err)
         out.result({"success": False, "exit_code": int(err.exit_code), "error": err})
-        return int(err.exit_code)
+        code = int(err.exit_code)
     finally:
         out.close()
+        if stdout.lost:
+            stderr.write(f"d1tui: stdout was closed early; the run went on (exit {int(code)})\n")
+            stderr.flush()
+    return int(code)
 
 
 def _run(args: argparse.Namespace, out: Renderer) -> int:
-    from d1tui.api.local import make_client
     from d1tui.cli.options import read_options
     from d1tui.convert.detect import detect
 
     check_readable(args.file)
     options = read_options(args)
     facts = detect(args.file, options)
-    with target_settings(args) as settings, make_client(settings) as client:
+    with target_settings(args) as settings, deps_of(args).client(settings) as client:
         db = resolve_database(client, settings)
         if isinstance(out, TextRenderer):
             out.database_name = db.name
@@ -177,6 +205,7 @@ def _run(args: argparse.Namespace, out: Renderer) -> int:
             format=facts.format,
             summary=facts.summary,
         )
+        check_unknown_columns(args, target, options, out)
         prepared = prepare(args, target, options, out)
         try:
             return import_prepared(args, out, client, db, prepared)
@@ -201,7 +230,8 @@ def import_prepared(
         tables=list(prepared.rows),
         created_tables=list(prepared.created_tables),
     )
-    out.info("database", f"🌀 Importing into {db.name} ({db.uuid})", name=db.name, uuid=db.uuid)
+    where = db.uuid or "a new local database"
+    out.info("database", f"🌀 Importing into {db.name} ({where})", name=db.name, uuid=db.uuid)
     out.info("warning", WARNING, text=WARNING)
     out.info("note", "   " + NOTE, text=NOTE)
     if not confirm(args):
@@ -211,8 +241,16 @@ def import_prepared(
     if isinstance(out, TextRenderer):
         out.file_name, out.file_size = prepared.source or prepared.path.name, prepared.size
         out.queries_total = prepared.statements
-    final = run_events(client, db.uuid, prepared, out)
-    payload: dict[str, Any] = {"database": {"name": db.name, "uuid": db.uuid}}
+    created = not db.uuid
+    if created:  # created only now: a run refused before this point leaves no database behind
+        db = client.create_database(db.name)
+        text = f"   Created local database {db.name} ({db.uuid})"
+        out.info("database_created", text, name=db.name, uuid=db.uuid)
+    final = run_events(client, db.uuid, prepared, out, deps_of(args).import_options)
+    database = {"name": db.name, "uuid": db.uuid, "created": created}
+    payload: dict[str, Any] = {"database": database}
+    if created and isinstance(final, ImportFailed):
+        database["removed"] = remove_if_empty(client, db, out)
     if isinstance(final, ImportSucceeded):
         out.result({"success": True, "exit_code": 0, **payload, "import": final})
         return ExitCode.OK
@@ -230,54 +268,81 @@ def import_prepared(
     return int(final.error.exit_code)
 
 
-def run_events(client: Any, db_uuid: str, prepared: PreparedImport, out: Renderer) -> Any:
-    """Run the engine in a thread and render its events; Ctrl-C cancels (twice: stop waiting)."""
-    from d1tui.cli.options import IMPORT_OPTIONS
+def remove_if_empty(client: Any, db: Any, out: Renderer) -> bool:
+    """Delete the database this run created when the failed import left it without tables."""
+    try:
+        if client.list_tables(db.uuid):
+            return False
+        client.delete_database(db.uuid)
+    except D1Error as err:
+        out.info("database_kept", f"   Could not remove the new database {db.name}: {err}")
+        return False
+    text = f"   Removed the empty database {db.name} this run created."
+    out.info("database_removed", text, name=db.name, uuid=db.uuid)
+    return True
+
+
+@contextmanager
+def ctrl_c_cancels(cancel: threading.Event, on_first: Callable[[], None]) -> Iterator[None]:
+    """While inside: the first Ctrl-C sets ``cancel`` (and calls ``on_first``), the second one
+    raises ``KeyboardInterrupt``. Outside the main thread nothing changes (no signal there).
+    """
+
+    def handler(_signum: int, _frame: FrameType | None) -> None:
+        if cancel.is_set():
+            raise KeyboardInterrupt
+        cancel.set()
+        on_first()
+
+    try:
+        previous = signal.signal(signal.SIGINT, handler)
+    except ValueError:  # not the main thread: Ctrl-C cannot reach this run anyway
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def run_events(
+    client: Any, db_uuid: str, prepared: PreparedImport, out: Renderer, options: Any = None
+) -> Any:
+    """Render the engine's events as they come; Ctrl-C cancels (twice: stop waiting)."""
     from d1tui.importer.run import ImportOptions, run_import
 
-    options = ImportOptions(**IMPORT_OPTIONS)
     cancel = threading.Event()
-    events: queue.Queue[Any] = queue.Queue()
-    done = object()
 
-    def work() -> None:
-        try:
-            for event in run_import(client, db_uuid, prepared, options=options, cancel=cancel):
-                events.put(event)
-        except BaseException as exc:  # the engine should not raise; report it if it does
-            events.put(exc)
-        finally:
-            events.put(done)
-
-    thread = threading.Thread(target=work, name="d1tui-import", daemon=True)
-    thread.start()
-    final: Any = None
-    while True:
-        try:
-            item = events.get(timeout=0.2) if not cancel.is_set() else events.get(timeout=0.5)
-        except queue.Empty:
-            continue
-        except KeyboardInterrupt:
-            if cancel.is_set():
-                final = ImportFailed(
-                    Stage.POLL, ImportCancelledError("stopped waiting"), DatabaseState.UNKNOWN
-                )
-                out.event(final)
-                return final
-            cancel.set()
+    def cancelling() -> None:
+        # RuntimeError: the signal came while that stream was being written to
+        with contextlib.suppress(RuntimeError):
             out.info(
                 "cancelling",
                 "⏹ Cancelling: D1 rolls the import back when polls stop "
                 "(about 15 s); Ctrl-C again to stop waiting.",
             )
-            continue
-        if item is done:
-            break
-        if isinstance(item, BaseException):
-            raise item
-        out.event(item)
-        if isinstance(item, ImportSucceeded | ImportFailed):
-            final = item
+
+    final: Any = None
+    events = run_import(
+        client, db_uuid, prepared, options=options or ImportOptions(), cancel=cancel
+    )
+    try:
+        with ctrl_c_cancels(cancel, cancelling):
+            for event in events:
+                out.event(event)
+                if isinstance(event, ImportSucceeded | ImportFailed):
+                    final = event
+    except KeyboardInterrupt:  # the second Ctrl-C: stop waiting for the rollback check
+        final = ImportFailed(
+            Stage.POLL, ImportCancelledError("stopped waiting"), DatabaseState.UNKNOWN
+        )
+        out.event(final)
+        return final
+    finally:
+        # Abandons the import when the loop ended early (D1 rolls it back unpolled).
+        close = getattr(events, "close", None)
+        if close is not None:
+            close()
     if final is None:
         final = ImportFailed(
             Stage.POLL, D1Error("the import engine ended without a result"), DatabaseState.UNKNOWN
@@ -303,8 +368,18 @@ def add_parser(sub: Any) -> None:
     p.add_argument("file", type=Path, metavar="FILE", help="the file to import")
     p.add_argument("--table", "-t", metavar="T", help="target table (default: from the file name)")
     p.add_argument("--create", action="store_true", help="create the table if it does not exist")
+    p.add_argument(
+        "--skip-unknown",
+        action="store_true",
+        help="existing table: import without the file's columns it lacks (still warned); "
+        "without it a script (--yes, --json, no TTY) is refused",
+    )
     p.add_argument("--yes", "-y", action="store_true", help="do not ask before importing")
     p.add_argument("--json", action="store_true", help="JSON lines on stdout (implies --yes)")
-    add_target_options(p, database_help="database id or name (with --local: created if missing)")
+    add_target_options(
+        p,
+        database_help="database id or name (with --local: created if missing, once the import "
+        "goes ahead)",
+    )
     add_reader_options(p)
     p.set_defaults(handler=run)

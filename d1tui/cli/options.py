@@ -16,11 +16,6 @@ from typing import Any
 from d1tui.errors import D1Error, ExitCode, NotFoundError
 from d1tui.settings.config import MissingSettingError, Settings, Sourced, resolve_settings
 
-# Keyword arguments for the in-process emulator behind --local and for the import engine's
-# ImportOptions (tests shorten their waits here).
-EMULATOR_KWARGS: dict[str, Any] = {}
-IMPORT_OPTIONS: dict[str, Any] = {}
-
 
 def add_target_options(
     parser: argparse.ArgumentParser, *, database_help: str, top_level: bool = False
@@ -160,8 +155,9 @@ def target_settings(args: argparse.Namespace) -> Iterator[Settings]:
         yield remote_settings(args)
         return
     from d1tui.api.local import local_emulator
+    from d1tui.cli.deps import deps_of
 
-    with local_emulator(args.data_dir, **EMULATOR_KWARGS) as (_emu, local):
+    with local_emulator(args.data_dir, **deps_of(args).emulator_kwargs) as (_emu, local):
         yield with_database(local, args.database)
 
 
@@ -173,7 +169,11 @@ def with_database(settings: Settings, database: str | None) -> Settings:
 
 
 def resolve_database(client: Any, settings: Settings) -> Any:
-    """The ``DatabaseInfo`` of the target; with --local a missing database is created."""
+    """The ``DatabaseInfo`` of the target.
+
+    With --local a missing database comes back with an empty ``uuid``: it is created only when
+    an import goes ahead (``import_cmd.import_prepared``), so a refused run leaves none behind.
+    """
     wanted = settings.database.value
     if not wanted:
         raise MissingSettingError(
@@ -186,4 +186,6 @@ def resolve_database(client: Any, settings: Settings) -> Any:
     except NotFoundError:
         if not settings.local:
             raise
-        return client.create_database(wanted)
+        from d1tui.api.models import DatabaseInfo
+
+        return DatabaseInfo(uuid="", name=wanted)

@@ -10,10 +10,11 @@ import re
 import shutil
 import time
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Protocol, TextIO
 
 from d1tui.errors import BadInputError, D1Error
 from d1tui.events import (
+    ColumnsSkipped,
     DatabaseState,
     HashProgress,
     ImportFailed,
@@ -45,6 +46,66 @@ STATE_TEXT = {
     DatabaseState.CHANGED: "Your database CHANGED: its row counts differ from before.",
     DatabaseState.UNKNOWN: "The state of your database could not be checked.",
 }
+
+
+class Stream(Protocol):
+    """Where renderers write: a text stream, or a ``GuardedStream`` around one."""
+
+    def write(self, text: str, /) -> int:
+        """Write text."""
+        ...
+
+    def flush(self) -> None:
+        """Flush it."""
+        ...
+
+
+class GuardedStream:
+    """A text stream whose reader may go away (``| head -1``) without stopping the run.
+
+    The first ``BrokenPipeError`` (or other ``OSError``) points the stream's file descriptor
+    at ``os.devnull``, as Python's documentation advises for SIGPIPE, and sets ``lost``; what
+    follows is dropped, so the import goes on and the exit code stays the import's own.
+    """
+
+    def __init__(self, inner: TextIO) -> None:
+        self.inner = inner
+        self.lost = False
+
+    def write(self, text: str) -> int:
+        """Write ``text`` (nothing once the reader has gone)."""
+        if not self.lost:
+            try:
+                return self.inner.write(text)
+            except OSError:
+                self._lose()
+        return len(text)
+
+    def flush(self) -> None:
+        """Flush (nothing once the reader has gone)."""
+        if not self.lost:
+            try:
+                self.inner.flush()
+            except OSError:
+                self._lose()
+
+    def isatty(self) -> bool:
+        """Whether the stream is a terminal."""
+        try:
+            return not self.lost and self.inner.isatty()
+        except (OSError, ValueError):
+            return False
+
+    def _lose(self) -> None:
+        self.lost = True
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            try:  # the interpreter's flush at exit then writes what is buffered to devnull
+                os.dup2(devnull, self.inner.fileno())
+            finally:
+                os.close(devnull)
+        except (OSError, ValueError, AttributeError):
+            pass  # not a real file (a test's buffer): dropping the text is enough
 
 
 def error_dict(err: D1Error) -> dict[str, Any]:
@@ -87,6 +148,8 @@ def event_fields(event: Any) -> dict[str, Any]:
         out["rate"] = event.rate
     if isinstance(event, TableCount):
         out["ok"] = event.ok
+    if isinstance(event, ColumnsSkipped):
+        out["message"] = event.message
     return out
 
 
@@ -122,7 +185,7 @@ def _json_escape(match: re.Match[str]) -> str:
 class JsonRenderer:
     """One JSON object per line on stdout; a final ``{"result": …}``; nothing else there."""
 
-    def __init__(self, out: TextIO) -> None:
+    def __init__(self, out: Stream) -> None:
         self.out = out
 
     def emit(self, obj: dict[str, Any]) -> None:
@@ -150,14 +213,15 @@ class JsonRenderer:
         """Nothing to clear."""
 
 
-def _columns(stream: TextIO) -> int:
+def _columns(stream: Stream) -> int:
     """The width of the terminal behind ``stream`` (``COLUMNS`` first, 80 when unknown)."""
     try:
         return int(os.environ["COLUMNS"])
     except (KeyError, ValueError):
         pass
     try:
-        return os.get_terminal_size(stream.fileno()).columns
+        inner: Any = getattr(stream, "inner", stream)  # a GuardedStream's real file
+        return os.get_terminal_size(inner.fileno()).columns
     except (AttributeError, OSError, ValueError):
         return shutil.get_terminal_size((80, 24)).columns
 
@@ -165,7 +229,7 @@ def _columns(stream: TextIO) -> int:
 class TextRenderer:
     """wrangler-style lines on ``out``, errors on ``err``, a live line when ``live``."""
 
-    def __init__(self, out: TextIO, err: TextIO, *, live: bool, database_name: str = "") -> None:
+    def __init__(self, out: Stream, err: Stream, *, live: bool, database_name: str = "") -> None:
         self.out, self.err, self.live = out, err, live
         self.database_name = database_name
         self.file_name = ""
@@ -176,7 +240,7 @@ class TextRenderer:
         self._last_bar = 0.0
 
     # -- plumbing ------------------------------------------------------------------------------
-    def line(self, text: str, *, stream: TextIO | None = None) -> None:
+    def line(self, text: str, *, stream: Stream | None = None) -> None:
         """Print a line (control characters in it shown escaped), clearing the live line first."""
         self._clear_bar()
         stream = stream or self.out
@@ -227,6 +291,8 @@ class TextRenderer:
             tail = f"{human_bytes(event.sent)}/{human_bytes(event.total)} · "
             tail += f"{human_bytes(event.rate)}/s"
             self.bar("Uploading", event.sent, event.total, tail)
+        elif isinstance(event, ColumnsSkipped):
+            self.line(f"⚠ {event.message}", stream=self.err)
         elif isinstance(event, StageStarted):
             if event.stage is Stage.UPLOAD:
                 self.line(f"🌀 Uploading {self.file_name} ({human_bytes(self.file_size)} of SQL)")

@@ -5,8 +5,13 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
+import d1tui
 from d1tui.cli.options import add_target_options, remote_settings
+
+# The sample files the README's commands use, beside the package in a source checkout.
+SAMPLES = Path(d1tui.__file__).resolve().parent.parent / "samples"
 
 
 def add_options(parser: argparse.ArgumentParser) -> None:
@@ -16,12 +21,21 @@ def add_options(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Resolve settings (or start the local emulator) and run the app until it exits."""
+    start = start_folder()
     if not args.local:
         from d1tui.tui.app import run_app
 
-        return int(run_app(remote_settings(args)))
+        return int(run_app(remote_settings(args), start_dir=start))
     # The first screen paints at once; the emulator and its demo database start behind it.
-    from d1tui.cli.options import EMULATOR_KWARGS
+    from d1tui.cli.deps import deps_of
     from d1tui.tui.local_start import run_local_app
 
-    return int(run_local_app(args.data_dir, args.database, EMULATOR_KWARGS))
+    kwargs = dict(deps_of(args).emulator_kwargs)
+    return int(run_local_app(args.data_dir, args.database, kwargs, start_dir=start))
+
+
+def start_folder(cwd: Path | None = None) -> Path | None:
+    """Where the file browser starts: ``samples/`` when run from the checkout's root, else the
+    current folder (None)."""
+    here = (cwd or Path.cwd()).resolve()
+    return SAMPLES if SAMPLES.is_dir() and here == SAMPLES.parent else None

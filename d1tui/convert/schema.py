@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 
 from d1tui.convert.sql.inserts import quote_identifier
 from d1tui.errors import BadInputError
+from d1tui.events import ColumnsSkipped
 
 MAX_COLUMNS = 100  # D1's limit per table
 
@@ -251,6 +252,13 @@ class ColumnMapping:
         """Target column names that receive values, in insert order."""
         return [name for _, name in self.pairs]
 
+    @property
+    def skipped(self) -> ColumnsSkipped | None:
+        """The warning event for source columns the table lacks (None when all are matched)."""
+        if not self.unmatched_source:
+            return None
+        return ColumnsSkipped(self.target.name, self.unmatched_source)
+
 
 def map_columns(source: Sequence[str], target: TableSchema) -> ColumnMapping:
     """Match source columns to ``target`` by name; refuse what the import would fail on."""
@@ -290,9 +298,7 @@ def map_columns(source: Sequence[str], target: TableSchema) -> ColumnMapping:
         )
     warnings = []
     if unmatched:
-        warnings.append(
-            f"not in table {target.name!r}, skipped: {', '.join(unmatched)}",
-        )
+        warnings.append(ColumnsSkipped(target.name, tuple(unmatched)).message)
     if missing:
         warnings.append(
             "no values for " + ", ".join(c.name for c in missing) + " (default, NULL or rowid)"

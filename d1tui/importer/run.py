@@ -21,6 +21,9 @@ from d1tui.importer.prepared import PreparedImport
 __all__ = ["ImportOptions", "run_import"]
 
 DEFAULT_OPTIONS = ImportOptions()
+# A thread blocked on a lock runs Python signal handlers only once the wait ends (on Windows, or
+# when the signal reached another thread): waits this long at most, so Ctrl-C is never held up.
+WAKE_SECONDS = 0.25
 
 
 class _End:
@@ -67,7 +70,10 @@ def run_import(
     threading.Thread(target=work, name="d1tui-import", daemon=True).start()
     try:
         while True:
-            item = events.get()
+            try:
+                item = events.get(timeout=WAKE_SECONDS)
+            except queue.Empty:  # the caller's thread wakes so its signal handlers (Ctrl-C) run
+                continue
             if isinstance(item, _End):
                 if item.error is not None:
                     raise item.error

@@ -240,10 +240,21 @@ def make_app(
     client_factory: ClientFactory = default_client,
     *,
     local_emulator: Any = None,
-    **options: Any,
+    start_dir: Path | None = None,
+    log_dir: Path | None = None,
+    import_options: ImportOptions | None = None,
+    local_start: LocalStart | None = None,
 ) -> D1TuiApp:
     """Build the app; the CLI, the tests and the screenshot script all come through here."""
-    return D1TuiApp(settings, client_factory, local_emulator=local_emulator, **options)
+    return D1TuiApp(
+        settings,
+        client_factory,
+        local_emulator=local_emulator,
+        start_dir=start_dir,
+        log_dir=log_dir,
+        import_options=import_options,
+        local_start=local_start,
+    )
 
 
 def run_app(
@@ -251,9 +262,20 @@ def run_app(
     client_factory: ClientFactory = default_client,
     *,
     local_emulator: Any = None,
-    **options: Any,
+    start_dir: Path | None = None,
+    log_dir: Path | None = None,
+    import_options: ImportOptions | None = None,
+    local_start: LocalStart | None = None,
 ) -> int:
     """Run the app in the terminal; returns the process exit code."""
-    app = make_app(settings, client_factory, local_emulator=local_emulator, **options)
+    app = make_app(
+        settings,
+        client_factory,
+        local_emulator=local_emulator,
+        start_dir=start_dir,
+        log_dir=log_dir,
+        import_options=import_options,
+        local_start=local_start,
+    )
     result = app.run()
     return int(result or app.return_code or 0)

@@ -18,7 +18,7 @@ import pytest
 from d1tui.api.client import D1Client
 from d1tui.api.local import local_emulator
 from d1tui.cli import main
-from d1tui.cli import options as cli_options
+from d1tui.cli.deps import Deps
 from d1tui.settings.config import Settings
 from d1tui.settings.secret import Secret
 
@@ -175,8 +175,8 @@ def test_local_tui_entry_paints_first_and_hands_over_the_emulator_start(
     stand_in = types.ModuleType("d1tui.tui.app")
     stand_in.run_app = fake_run_app  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "d1tui.tui.app", stand_in)
-    monkeypatch.setattr(cli_options, "EMULATOR_KWARGS", {"hold_seconds": 0.2})
-    assert main(["--local", "--data-dir", str(tmp_path), "--database", "scratch"]) == 0
+    deps = Deps(emulator_kwargs={"hold_seconds": 0.2})
+    assert main(["--local", "--data-dir", str(tmp_path), "--database", "scratch"], deps=deps) == 0
     pending = seen["pending"]
     assert pending.local and pending.token.value is None
     assert (pending.database.value, pending.database.source) == ("scratch", "--database flag")

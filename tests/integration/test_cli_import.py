@@ -15,11 +15,19 @@ from pathlib import Path
 
 import pytest
 
-from d1tui.cli import main
-from d1tui.cli import options as cli_options
+from d1tui.cli import main as cli_main
+from d1tui.cli.deps import Deps
 from d1tui.emulator import Emulator
+from d1tui.importer.options import ImportOptions
 
 FAST = {"hold_seconds": 0.2, "no_poll_timeout": 5.0}
+QUICK = Deps(emulator_kwargs=FAST)  # a quick emulator behind --local
+
+
+def main(argv: list[str], deps: Deps = QUICK) -> int:
+    """``d1tui`` with the quick local emulator unless the test says otherwise."""
+    return cli_main(argv, deps=deps)
+
 
 GOOD_SQL = """\
 CREATE TABLE IF NOT EXISTS notes (id INTEGER PRIMARY KEY, body TEXT);
@@ -30,10 +38,9 @@ INSERT INTO notes (id, body) VALUES (3, 'three');
 
 @pytest.fixture
 def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Local databases under tmp (D1TUI_DATA_DIR) and a quick emulator for --local."""
+    """Local databases under tmp (D1TUI_DATA_DIR); ``main`` gives --local a quick emulator."""
     folder = tmp_path / "local-data"
     monkeypatch.setenv("D1TUI_DATA_DIR", str(folder))
-    monkeypatch.setattr(cli_options, "EMULATOR_KWARGS", dict(FAST))
     return folder
 
 
@@ -309,15 +316,14 @@ def test_ctrl_c_during_import_cancels_exit_7_and_rolls_back(
         "statements_per_step": 1,
         "step_seconds": 0.2,
     }
-    monkeypatch.setattr(cli_options, "EMULATOR_KWARGS", slow)
-    monkeypatch.setattr(cli_options, "IMPORT_OPTIONS", {"rollback_wait": 2.0})
+    deps = Deps(emulator_kwargs=slow, import_options=ImportOptions(rollback_wait=2.0))
     many = "".join(f"INSERT INTO notes (body) VALUES ('row {i}');\n" for i in range(40))
     sql = write(tmp_path, "many.sql", many)
     capsys.readouterr()
     timer = threading.Timer(1.5, _thread.interrupt_main)
     timer.start()
     try:
-        code = main(["import", str(sql), "--local", "-d", "c", "--yes"])
+        code = main(["import", str(sql), "--local", "-d", "c", "--yes"], deps)
     finally:
         timer.cancel()
     out, err = capsys.readouterr()
@@ -402,10 +408,11 @@ def test_a_terminal_is_asked_before_importing(
 ) -> None:
     sql = write(tmp_path, "notes.sql", GOOD_SQL)
     monkeypatch.setattr(sys, "stdin", _Terminal(answer))
-    assert main(["import", str(sql), "--local", "-d", "ask"]) == code
+    # Into the demo database: a new one is created only once the answer is yes.
+    assert main(["import", str(sql), "--local", "-d", "demo"]) == code
     out = capsys.readouterr().out
     assert "Ok to proceed? [y/N]" in out
-    got = rows_in(data_dir, "ask", "SELECT COUNT(*) FROM sqlite_master WHERE name = 'notes'")
+    got = rows_in(data_dir, "demo", "SELECT COUNT(*) FROM sqlite_master WHERE name = 'notes'")
     assert got == [(1 if rows else 0,)]
 
 

@@ -21,8 +21,8 @@ from import_runs import run
 from test_client_helpers import make_client, start_emulator
 
 from d1tui.api.client import D1Client
-from d1tui.cli import main
-from d1tui.cli import options as cli_options
+from d1tui.cli import main as cli_main
+from d1tui.cli.deps import Deps
 from d1tui.convert.detect import Format, ReadOptions
 from d1tui.convert.prepare import Target, prepare_file
 from d1tui.emulator import Emulator
@@ -313,10 +313,17 @@ def test_the_right_encoding_flag_imports_what_the_default_refuses(
 
 
 @pytest.fixture
-def local_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """``--local`` databases under tmp, with a quick emulator."""
-    monkeypatch.setattr(cli_options, "EMULATOR_KWARGS", {"hold_seconds": 0.02})
+def local_dir(tmp_path: Path) -> Path:
+    """``--local`` databases under tmp (``main`` gives them a quick emulator)."""
     return tmp_path / "local"
+
+
+QUICK = Deps(emulator_kwargs={"hold_seconds": 0.02})
+
+
+def main(argv: list[str]) -> int:
+    """``d1tui`` with a quick emulator behind --local."""
+    return cli_main(argv, deps=QUICK)
 
 
 def demo_dump(local_dir: Path) -> list[str]:

@@ -9,6 +9,7 @@ from d1tui.convert.detect import ReadOptions
 from d1tui.convert.prepare import Target
 from d1tui.convert.preview import SQL_SHOWN, preview_file
 from d1tui.convert.schema import TARGET_D1_TABLE
+from d1tui.events import ColumnsSkipped
 
 DATA = Path(__file__).parent.parent / "fixtures" / "data"
 
@@ -55,6 +56,18 @@ def test_existing_table_preview_reports_the_mapping(tmp_path: Path) -> None:
     assert any("junk" in w for w in preview.warnings)
     assert not preview.first_sql.startswith("CREATE")
     assert preview.first_sql == 'INSERT INTO "TargetD1Table" ("text") VALUES (\'hello\');'
+
+
+def test_the_preview_warns_with_the_event_the_cli_renders(tmp_path: Path) -> None:
+    path = tmp_path / "m.ndjson"
+    path.write_text('{"id": 1, "text": "hi", "mood": "ok", "Extra": 2}\n')
+    target = Target("TargetD1Table", False, existing=TARGET_D1_TABLE)
+    preview = preview_file(path, ReadOptions(), target)
+    assert preview.mapping is not None
+    skipped = preview.mapping.skipped
+    assert skipped == ColumnsSkipped("TargetD1Table", ("mood", "Extra"))
+    assert skipped.message == "not in table 'TargetD1Table', skipped: mood, Extra"
+    assert skipped.message in preview.warnings
 
 
 def test_long_first_statement_is_shortened(tmp_path: Path) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 from pathlib import Path
 from typing import ClassVar
@@ -29,6 +28,7 @@ from d1tui.convert.detect import FOLDER_NOT_FILE, FileFacts, Format, ReadOptions
 from d1tui.convert.schema import TARGET_D1_TABLE
 from d1tui.convert.target import FakeSpec
 from d1tui.humanize import human_bytes
+from d1tui.importer.target import default_table_name
 from d1tui.tui.screens.base import FlowScreen
 from d1tui.tui.screens.reading import ReadingOptionsDialog, options_summary
 from d1tui.tui.session import Source, TargetChoice
@@ -37,11 +37,7 @@ from d1tui.tui.widgets.error_panel import ErrorPanel, describe_error
 from d1tui.tui.widgets.file_browser import DataFileTree, PathSuggester
 from d1tui.tui.widgets.top_bar import TopBar
 
-
-def table_name_for(path: Path) -> str:
-    """A table name from a file name: ``My Data-2024.csv`` → ``my_data_2024``."""
-    name = re.sub(r"\W+", "_", path.stem).strip("_").lower() or "imported"
-    return f"t_{name}" if name[0].isdigit() else name
+table_name_for = default_table_name  # the CLI's rule: one function names every file
 
 
 def column_summary(table: TableInfo) -> str:
