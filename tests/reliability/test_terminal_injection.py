@@ -21,8 +21,8 @@ from pilot_steps import choose_file, pick_database, start_import, to_preview, ve
 from screen_dump import screen_text
 
 from d1tui.api.local import ensure_demo_database, local_settings, make_client
-from d1tui.cli import main
-from d1tui.cli import options as cli_options
+from d1tui.cli import main as cli_main
+from d1tui.cli.deps import Deps
 from d1tui.cli.render import JsonRenderer
 from d1tui.emulator import Emulator
 from d1tui.humanize import safe_text
@@ -42,12 +42,19 @@ def assert_clean(text: str) -> None:
         assert char not in text, f"raw {char!r} in {text!r}"
 
 
+QUICK = Deps(emulator_kwargs={"hold_seconds": 0.2})
+
+
+def main(argv: list[str]) -> int:
+    """The CLI with a quick emulator behind ``--local``."""
+    return cli_main(argv, deps=QUICK)
+
+
 @pytest.fixture
 def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """``--local`` databases under tmp, with a quick emulator."""
     folder = tmp_path / "local-data"
     monkeypatch.setenv("D1TUI_DATA_DIR", str(folder))
-    monkeypatch.setattr(cli_options, "EMULATOR_KWARGS", {"hold_seconds": 0.2})
     return folder
 
 
