@@ -7,13 +7,17 @@ from d1tui.errors import ExitCode
 EXIT_CODES = "\n".join(
     f"  {int(code):>3}  {text}"
     for code, text in (
-        (ExitCode.OK, "done"),
+        (ExitCode.OK, "done (also when a cancel came too late: the import completed)"),
         (ExitCode.UNEXPECTED, "unexpected error (a bug: please report it)"),
         (ExitCode.USAGE, "usage: bad flags, or a missing account/token/database"),
         (ExitCode.BAD_INPUT, "bad input: the file cannot be imported as it is (nothing was sent)"),
         (ExitCode.AUTH, "authentication: token wrong, expired or without D1 Edit; bad account"),
         (ExitCode.API, "API failure: not found, rate limited, server or network error"),
-        (ExitCode.IMPORT_FAILED, "import failed: D1 refused it (rolled back) or counts differ"),
+        (
+            ExitCode.IMPORT_FAILED,
+            "import failed: D1 refused it (rolled back) or counts differ; or an earlier,\n"
+            "       interrupted import of the file committed (nothing sent; --force repeats it)",
+        ),
         (ExitCode.CANCELLED, "cancelled (Ctrl-C or answering no); D1 rolls an import back"),
     )
 )
@@ -60,6 +64,11 @@ bytes, no BEGIN/COMMIT, exact values) before anything is sent; then D1's import 
 uploads it, ingests it and is polled until done; finally the row counts are compared with the
 rows sent. D1 is unavailable to other queries while it imports, and a failed import is rolled
 back. The summary prints the Time Travel command that undoes a successful import.
+
+Each import writes down what it is about to do (in the user state dir, or $D1TUI_STATE_DIR).
+If a run is killed, the next run of the same file into the same tables counts the rows first
+and refuses to add them a second time when the earlier import committed (--force does). While
+the API cannot be reached during an import, d1tui keeps trying for --patience seconds.
 
 --json prints one JSON object per line (each event, errors as {{title, detail, codes, hint}})
 and a final {{"result": …}}; nothing else goes to stdout.

@@ -210,7 +210,7 @@ def import_prepared(
     if isinstance(out, TextRenderer):
         out.file_name, out.file_size = prepared.source or prepared.path.name, prepared.size
         out.queries_total = prepared.statements
-    final = run_events(client, db.uuid, prepared, out)
+    final = run_events(client, db.uuid, prepared, out, args, database_name=db.name)
     payload: dict[str, Any] = {"database": {"name": db.name, "uuid": db.uuid}}
     if isinstance(final, ImportSucceeded):
         out.result({"success": True, "exit_code": 0, **payload, "import": final})
@@ -229,19 +229,34 @@ def import_prepared(
     return int(final.error.exit_code)
 
 
-def run_events(client: Any, db_uuid: str, prepared: PreparedImport, out: Renderer) -> Any:
+def run_events(
+    client: Any,
+    db_uuid: str,
+    prepared: PreparedImport,
+    out: Renderer,
+    args: argparse.Namespace | None = None,
+    *,
+    database_name: str = "",
+) -> Any:
     """Run the engine in a thread and render its events; Ctrl-C cancels (twice: stop waiting)."""
-    from d1tui.cli.options import IMPORT_OPTIONS
-    from d1tui.importer.run import ImportOptions, run_import
+    from d1tui.cli.options import import_options
+    from d1tui.importer.run import run_import
 
-    options = ImportOptions(**IMPORT_OPTIONS)
+    options = import_options(args or argparse.Namespace())
     cancel = threading.Event()
     events: queue.Queue[Any] = queue.Queue()
     done = object()
 
     def work() -> None:
         try:
-            for event in run_import(client, db_uuid, prepared, options=options, cancel=cancel):
+            for event in run_import(
+                client,
+                db_uuid,
+                prepared,
+                options=options,
+                cancel=cancel,
+                database_name=database_name,
+            ):
                 events.put(event)
         except BaseException as exc:  # the engine should not raise; report it if it does
             events.put(exc)
@@ -288,7 +303,7 @@ def run_events(client: Any, db_uuid: str, prepared: PreparedImport, out: Rendere
 def add_parser(sub: Any) -> None:
     """Register ``import``."""
     from d1tui.cli.help import IMPORT_EPILOG
-    from d1tui.cli.options import add_reader_options, add_target_options
+    from d1tui.cli.options import add_import_options, add_reader_options, add_target_options
 
     p = sub.add_parser(
         "import",
@@ -306,4 +321,5 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--json", action="store_true", help="JSON lines on stdout (implies --yes)")
     add_target_options(p, database_help="database id or name (with --local: created if missing)")
     add_reader_options(p)
+    add_import_options(p)
     p.set_defaults(handler=run)
