@@ -183,6 +183,18 @@ class ImportTimeoutError(D1Error):
     exit_code = ExitCode.IMPORT_FAILED
 
 
+class EarlierImportError(D1Error):
+    """An earlier, interrupted import of the same file into the same tables may have committed.
+
+    Raised (as the failure of a new run, before anything is sent) so that running an import
+    again after the client was killed never adds its rows twice without being asked to.
+    """
+
+    title = "Already imported"
+    default_hint = "nothing was sent this time; run with --force to import the file again"
+    exit_code = ExitCode.IMPORT_FAILED
+
+
 class UploadError(D1Error):
     """The PUT to the signed upload URL did not store the file intact."""
 

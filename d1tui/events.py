@@ -174,6 +174,28 @@ class ImportSucceeded:
     counts: tuple[TableCount, ...] = field(default_factory=tuple)
     seconds: float = 0.0
     outcome_resolved_by_query: bool = False
+    # A cancel was asked for, but D1 had already committed the import: the rows are in (the
+    # counts say so) and ``at_bookmark`` undoes it. Front ends say "could not cancel".
+    cancel_came_too_late: bool = False
+
+
+@dataclass(frozen=True)
+class EarlierImport:
+    """An earlier import of this file into these tables never recorded its outcome.
+
+    ``verdict`` is what the row counts say about it now: ``"committed"`` (its rows are in),
+    ``"not committed"`` (the tables are as before it: it was rolled back or never ran) or
+    ``"unclear"`` (the tables changed otherwise, or the file's row counts are unknown).
+    ``forced`` is True when the import goes ahead anyway (``--force``).
+    """
+
+    verdict: str
+    started_at: str  # ISO 8601, UTC
+    source: str
+    database: str
+    counts: tuple[TableCount, ...] = field(default_factory=tuple)
+    at_bookmark: str | None = None
+    forced: bool = False
 
 
 @dataclass(frozen=True)
@@ -197,6 +219,7 @@ ImportEvent = (
     | UploadProgress
     | Retrying
     | PollResult
+    | EarlierImport
     | ImportSucceeded
     | ImportFailed
 )

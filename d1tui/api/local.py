@@ -15,12 +15,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import platformdirs
-
 from d1tui.api.client import D1Client
 from d1tui.emulator import Emulator
 from d1tui.errors import D1Error, ExitCode, NotFoundError
 from d1tui.settings.config import DEFAULT_BASE_URL, MissingSettingError, Settings, Sourced
+from d1tui.settings.paths import emulator_data_dir
 from d1tui.settings.secret import Secret
 
 LOCAL = "local emulator"
@@ -39,9 +38,8 @@ ACCOUNT_FILE = "account-id"
 
 
 def local_data_dir() -> Path:
-    """Where the local emulator keeps its databases (``D1TUI_DATA_DIR`` or the user data dir)."""
-    override = os.environ.get("D1TUI_DATA_DIR")
-    return Path(override) if override else platformdirs.user_data_path("d1tui") / "emulator"
+    """Where the local emulator keeps its databases (``paths.emulator_data_dir``)."""
+    return emulator_data_dir()
 
 
 class DataDirError(D1Error):

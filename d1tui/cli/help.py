@@ -7,13 +7,17 @@ from d1tui.errors import ExitCode
 EXIT_CODES = "\n".join(
     f"  {int(code):>3}  {text}"
     for code, text in (
-        (ExitCode.OK, "done"),
+        (ExitCode.OK, "done (also when a cancel came too late: the import completed)"),
         (ExitCode.UNEXPECTED, "unexpected error (a bug: please report it)"),
         (ExitCode.USAGE, "usage: bad flags, or a missing account/token/database"),
         (ExitCode.BAD_INPUT, "bad input: the file cannot be imported as it is (nothing was sent)"),
         (ExitCode.AUTH, "authentication: token wrong, expired or without D1 Edit; bad account"),
         (ExitCode.API, "API failure: not found, rate limited, server or network error"),
-        (ExitCode.IMPORT_FAILED, "import failed: D1 refused it (rolled back) or counts differ"),
+        (
+            ExitCode.IMPORT_FAILED,
+            "import failed: D1 refused it (rolled back) or counts differ; or an earlier,\n"
+            "       interrupted import of the file committed (nothing sent; --force repeats it)",
+        ),
         (ExitCode.CANCELLED, "cancelled (Ctrl-C or answering no); D1 rolls an import back"),
     )
 )
@@ -67,6 +71,11 @@ refused with exit 3 unless it passes --skip-unknown, which imports the other col
 
 With --local, a database that does not exist is created only once the import goes ahead; a
 refused run leaves none behind, and a failed import removes the empty database it created.
+
+Each import writes down what it is about to do (in the user state dir, or $D1TUI_STATE_DIR).
+If a run is killed, the next run of the same file into the same tables counts the rows first
+and refuses to add them a second time when the earlier import committed (--force does). While
+the API cannot be reached during an import, d1tui keeps trying for --patience seconds.
 
 --json prints one JSON object per line (each event, errors as {{title, detail, codes, hint}})
 and a final {{"result": …}}; nothing else goes to stdout.

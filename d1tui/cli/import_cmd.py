@@ -17,7 +17,7 @@ from types import FrameType
 from typing import Any
 
 from d1tui.cli.deps import deps_of
-from d1tui.cli.options import resolve_database, target_settings
+from d1tui.cli.options import import_options, resolve_database, target_settings
 from d1tui.cli.render import NOTE, WARNING, GuardedStream, JsonRenderer, Renderer, TextRenderer
 from d1tui.errors import BadInputError, D1Error, ExitCode, ImportCancelledError, Location
 from d1tui.events import (
@@ -246,7 +246,14 @@ def import_prepared(
         db = client.create_database(db.name)
         text = f"   Created local database {db.name} ({db.uuid})"
         out.info("database_created", text, name=db.name, uuid=db.uuid)
-    final = run_events(client, db.uuid, prepared, out, deps_of(args).import_options)
+    final = run_events(
+        client,
+        db.uuid,
+        prepared,
+        out,
+        import_options(args, deps_of(args).import_options),
+        database_name=db.name,
+    )
     database = {"name": db.name, "uuid": db.uuid, "created": created}
     payload: dict[str, Any] = {"database": database}
     if created and isinstance(final, ImportFailed):
@@ -306,7 +313,13 @@ def ctrl_c_cancels(cancel: threading.Event, on_first: Callable[[], None]) -> Ite
 
 
 def run_events(
-    client: Any, db_uuid: str, prepared: PreparedImport, out: Renderer, options: Any = None
+    client: Any,
+    db_uuid: str,
+    prepared: PreparedImport,
+    out: Renderer,
+    options: Any = None,
+    *,
+    database_name: str = "",
 ) -> Any:
     """Render the engine's events as they come; Ctrl-C cancels (twice: stop waiting)."""
     from d1tui.importer.run import ImportOptions, run_import
@@ -324,7 +337,12 @@ def run_events(
 
     final: Any = None
     events = run_import(
-        client, db_uuid, prepared, options=options or ImportOptions(), cancel=cancel
+        client,
+        db_uuid,
+        prepared,
+        options=options or ImportOptions(),
+        cancel=cancel,
+        database_name=database_name,
     )
     try:
         with ctrl_c_cancels(cancel, cancelling):
@@ -354,7 +372,7 @@ def run_events(
 def add_parser(sub: Any) -> None:
     """Register ``import``."""
     from d1tui.cli.help import IMPORT_EPILOG
-    from d1tui.cli.options import add_reader_options, add_target_options
+    from d1tui.cli.options import add_import_options, add_reader_options, add_target_options
 
     p = sub.add_parser(
         "import",
@@ -382,4 +400,5 @@ def add_parser(sub: Any) -> None:
         "goes ahead)",
     )
     add_reader_options(p)
+    add_import_options(p)
     p.set_defaults(handler=run)

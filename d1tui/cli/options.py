@@ -81,6 +81,46 @@ def add_reader_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_import_options(parser: argparse.ArgumentParser) -> None:
+    """--force and --patience: how an import treats an earlier one and an unreachable API."""
+    group = parser.add_argument_group("importing")
+    group.add_argument(
+        "--force",
+        action="store_true",
+        help="import even when an earlier, interrupted import of this file committed "
+        "(its rows would then be in twice)",
+    )
+    group.add_argument(
+        "--patience",
+        type=_seconds,
+        metavar="SECONDS",
+        help="how long to keep trying while the API cannot be reached during an import "
+        "(default 60)",
+    )
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not 0 <= value <= 86400:
+        raise argparse.ArgumentTypeError("give between 0 and 86400 seconds")
+    return value
+
+
+def import_options(args: argparse.Namespace, base: Any) -> Any:
+    """The engine's ``ImportOptions``: ``base`` (from the deps) with the import flags applied."""
+    from dataclasses import replace
+
+    fields: dict[str, Any] = {}
+    if getattr(args, "force", False):
+        fields["force"] = True
+    if getattr(args, "patience", None) is not None:
+        fields["patience"] = args.patience
+    return replace(base, **fields)
+
+
 def read_options(args: argparse.Namespace) -> Any:
     """Build the data layer's ``ReadOptions`` from the reader flags."""
     from d1tui.convert.detect import parse_read_options

@@ -16,6 +16,7 @@ from d1tui.errors import BadInputError, D1Error
 from d1tui.events import (
     ColumnsSkipped,
     DatabaseState,
+    EarlierImport,
     HashProgress,
     ImportFailed,
     ImportSucceeded,
@@ -36,8 +37,8 @@ WARNING = (
     "serve queries."
 )
 NOTE = (
-    "Note: if the import fails to complete, your database returns to its original state and "
-    "you can safely retry."
+    "Note: if the import fails to complete, D1 rolls it back; the row counts are checked "
+    "afterwards, and a rerun of this file checks them again before it sends anything."
 )
 STATE_TEXT = {
     DatabaseState.UNCHANGED: "Your database is unchanged (checked by query).",
@@ -306,6 +307,10 @@ class TextRenderer:
                 self.line("🌀 File already uploaded. Processing.")
             else:
                 self.line(f"   {event.stage.value} skipped: {event.reason}")
+        elif isinstance(event, Retrying) and "retrying (" in event.reason:
+            self.line(f"⏳ {event.stage.value}: {event.reason}")  # it says how long already
+        elif isinstance(event, EarlierImport):
+            self.earlier(event)
         elif isinstance(event, Retrying):
             self.line(
                 f"⏳ {event.stage.value}: {event.reason}; retrying in {event.delay:.1f} s "
@@ -323,8 +328,22 @@ class TextRenderer:
         elif isinstance(event, ImportFailed):
             self.failed(event)
 
+    def earlier(self, event: EarlierImport) -> None:
+        """An earlier import of this file never said how it ended: what the counts say."""
+        said = f"An earlier import of {event.source} into {event.database} (started "
+        said += event.started_at.replace("T", " ").replace("Z", " UTC") + ")"
+        if event.verdict == "not committed":
+            self.line(f"   {said} did not commit: importing.")
+        elif event.forced:
+            how = "committed" if event.verdict == "committed" else "may have committed"
+            self.line(f"⚠ {said} {how}; importing again as --force asks.")
+            for count in event.counts:
+                self.line("   " + count_line(count, judged=False))
+
     def succeeded(self, event: ImportSucceeded) -> None:
         """The summary: queries, duration, rows, size, verified counts, bookmarks, undo."""
+        if event.cancel_came_too_late:
+            self.line("⚠ Could not cancel: the import completed before it could be stopped.")
         self.line(
             f"🚣 Executed {plural(event.num_queries, 'query', 'queries')} "
             f"in {event.duration_ms:.2f}ms "

@@ -38,7 +38,7 @@ class _Result:
     created: tuple[str, ...]
 
 
-def _finish(out: SqlFile, result: _Result, source: str) -> PreparedImport:
+def _finish(out: SqlFile, result: _Result, source: str, origin: Path | None) -> PreparedImport:
     out.file.close()
     md5 = str(out.md5.hexdigest())
     return PreparedImport(
@@ -50,6 +50,7 @@ def _finish(out: SqlFile, result: _Result, source: str) -> PreparedImport:
         source=source,
         created_tables=result.created,
         temporary=out.temporary,
+        origin=origin,
     )
 
 
@@ -58,6 +59,7 @@ def _run(
     *,
     stem: str,
     source: str,
+    origin: Path | None = None,
     out_dir: Path | None,
     out_path: Path | None,
     cancel: threading.Event | None,
@@ -65,7 +67,7 @@ def _run(
     out = SqlFile(stem, out_dir, out_path)
     try:
         result = yield from run_in_thread(lambda p, s: work(out, p, s), cancel)
-        prepared = _finish(out, result, source)
+        prepared = _finish(out, result, source, origin)
     except BaseException:
         out.discard()
         raise
@@ -111,7 +113,13 @@ def prepare_file(
         return _Result(rows, created)
 
     return _run(
-        work, stem=path.stem, source=path.name, out_dir=out_dir, out_path=out_path, cancel=cancel
+        work,
+        stem=path.stem,
+        source=path.name,
+        origin=path.resolve(),  # an import's record names it, so a rerun is recognised
+        out_dir=out_dir,
+        out_path=out_path,
+        cancel=cancel,
     )
 
 

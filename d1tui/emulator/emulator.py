@@ -23,7 +23,13 @@ TOKEN_STATUSES = ("active", "expired", "disabled")
 
 
 def default_data_dir() -> Path:
-    """The per-user data directory for the emulator (same place platformdirs would choose)."""
+    """The per-user data directory for the emulator (same place platformdirs would choose).
+
+    ``D1TUI_DATA_DIR`` wins, as in ``d1tui.settings.paths.emulator_data_dir`` (the emulator
+    imports nothing of d1tui, so the rule is written here a second time).
+    """
+    if override := os.environ.get("D1TUI_DATA_DIR"):
+        return Path(override)
     if sys.platform == "win32":
         base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
         return base / "d1tui" / "d1tui" / "emulator"

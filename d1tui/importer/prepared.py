@@ -26,6 +26,8 @@ class PreparedImport:
         source: what the file was made from (shown to the user), e.g. ``customers.csv``.
         created_tables: tables the file creates (``CREATE TABLE IF NOT EXISTS``).
         temporary: the file is ours to delete when the import is over.
+        origin: the file the SQL was made from (None: ``path`` itself, or fake rows); an
+            import's record names it, so a rerun of the same file is recognised.
     """
 
     path: Path
@@ -36,6 +38,7 @@ class PreparedImport:
     source: str = ""
     created_tables: tuple[str, ...] = ()
     temporary: bool = False
+    origin: Path | None = None
 
     @property
     def total_rows(self) -> int:

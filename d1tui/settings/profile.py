@@ -14,9 +14,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-import platformdirs
-
 from d1tui.errors import D1Error, ExitCode
+from d1tui.settings.paths import config_dir
 
 if TYPE_CHECKING:
     from d1tui.settings.config import Settings
@@ -42,8 +41,7 @@ class ProfileError(D1Error):
 
 def profile_dir() -> Path:
     """The folder holding ``profile.json`` (``D1TUI_CONFIG_DIR`` overrides the platform's)."""
-    override = os.environ.get("D1TUI_CONFIG_DIR")
-    return Path(override) if override else platformdirs.user_config_path("d1tui")
+    return config_dir()
 
 
 def _write_private(path: Path, text: str) -> None:

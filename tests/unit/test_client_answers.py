@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from d1tui.api.models import NOT_IMPORTING, ImportAnswer
-from d1tui.importer.outcome import succeeded_from
+from d1tui.importer.counts import succeeded_from
 
 BOOKMARK = "00000001-00000005-00004e2b-c977a6f2726e175274a1c75055c23607"
 
