@@ -21,10 +21,11 @@ from import_runs import assert_rows, failed, retries, run, succeeded
 from test_client_helpers import FAST_OPTIONS, make_client, seed, start_emulator, write_sql
 
 from d1tui.cli import main
-from d1tui.cli import options as cli_options
+from d1tui.cli.deps import Deps
 from d1tui.emulator import Emulator
 from d1tui.errors import EarlierImportError, ServerError
 from d1tui.events import DatabaseState, EarlierImport, ImportEvent, PollResult, Stage
+from d1tui.importer.options import ImportOptions
 from d1tui.importer.run import run_import
 
 ROWS = 40
@@ -100,11 +101,11 @@ def test_cli_ctrl_c_that_came_too_late_says_could_not_cancel_and_exits_0(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     cli_env(patient, monkeypatch)
-    monkeypatch.setattr(cli_options, "IMPORT_OPTIONS", {"rollback_wait": 0.5})
+    deps = Deps(import_options=ImportOptions(rollback_wait=0.5))
     sql = tmp_path / "many.sql"
     sql.write_text("".join(f"INSERT INTO items (name) VALUES ('late {i}');\n" for i in range(30)))
     watcher = on_first_poll(patient, _thread.interrupt_main)
-    code = main(["import", str(sql), "-d", "demo", "--yes"])
+    code = main(["import", str(sql), "-d", "demo", "--yes"], deps=deps)
     watcher.join(5)
     out, err = capsys.readouterr()
     assert code == 0, out + err
@@ -171,13 +172,13 @@ def test_cli_patience_flag_shows_the_wait_and_the_import_lands_once(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     cli_env(patient, monkeypatch)
-    monkeypatch.setattr(cli_options, "IMPORT_OPTIONS", {"rollback_wait": 0.8, "max_poll_gap": 1.0})
+    deps = Deps(import_options=ImportOptions(rollback_wait=0.8, max_poll_gap=1.0))
     sql = tmp_path / "more.sql"
     sql.write_text("".join(f"INSERT INTO items (name) VALUES ('more {i}');\n" for i in range(30)))
     watcher = on_first_poll(
         patient, lambda: patient.faults.add("*", "status", status=503, times=25)
     )
-    code = main(["import", str(sql), "-d", "demo", "--yes", "--patience", "45"])
+    code = main(["import", str(sql), "-d", "demo", "--yes", "--patience", "45"], deps=deps)
     watcher.join(5)
     out, err = capsys.readouterr()
     assert code == 0, out + err

@@ -64,7 +64,7 @@ def test_the_layer_contracts_are_kept() -> None:
     ("module", "line", "contract"),
     [
         ("convert/detect.py", "import d1tui.api.client", "convert reaches above itself"),
-        ("importer/outcome.py", "import textual", "Only the TUI imports Textual"),
+        ("importer/counts.py", "import textual", "Only the TUI imports Textual"),
         ("emulator/store.py", "import d1tui.errors", "The emulator shares no code"),
         ("api/retry.py", "import d1tui.importer.engine", "Layers: cli, tui, importer"),
     ],
