@@ -45,30 +45,9 @@ def test_cli_killed_mid_poll_then_run_again_imports_each_row_once(
         emu.create_database("demo")
         seed(emu, "demo", rows=SEEDED)
         dump = write_dump(tmp_path / "log.sql")
-        env = {
-            **os.environ,
-            "CLOUDFLARE_API_BASE_URL": emu.base_url,
-            "CLOUDFLARE_ACCOUNT_ID": emu.account_id,
-            "CLOUDFLARE_API_TOKEN": emu.token,
-        }
+        env = env_for(emu)
         command = [sys.executable, "-m", "d1tui", "import", str(dump), "-d", "demo", "--json"]
-        proc = subprocess.Popen(
-            command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-        )
-        try:
-            assert proc.stdout is not None
-            for line in proc.stdout:
-                event = json.loads(line)
-                if event.get("type") == "poll_result" and event["status"] == "active":
-                    break
-            else:
-                raise AssertionError(f"no active poll; stderr: {proc.stderr.read()}")  # type: ignore[union-attr]
-            proc.send_signal(signal.SIGKILL)
-        finally:
-            proc.wait(10)
-            proc.stdout.close()  # type: ignore[union-attr]
-            proc.stderr.close()  # type: ignore[union-attr]
-        assert proc.returncode == -signal.SIGKILL
+        kill_after_ingest(command, env)
         with make_client(emu) as client:
             # D1 cancels the orphaned import after 0.6 s without polls and rolls it back.
             give_up = time.monotonic() + 5

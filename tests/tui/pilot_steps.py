@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from collections.abc import Callable
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input
 
+from d1tui.emulator import Emulator
 from d1tui.tui.app import D1TuiApp
 from d1tui.tui.screens.credentials import CredentialsScreen
 from d1tui.tui.screens.dialogs import ConfirmDialog
@@ -122,3 +124,16 @@ async def start_import(pilot: Pilot[Any], app: D1TuiApp, *, wait: bool = True) -
         await wait_until(pilot, lambda: not screen.running, timeout=30)
         await pilot.pause()
     return screen
+
+
+def rows_of(emu: Emulator, table: str) -> list[tuple[object, ...]]:
+    """Every row of ``table`` in the emulator's real SQLite file, by rowid."""
+    with sqlite3.connect(emu.database_file("demo")) as conn:
+        return conn.execute(f'SELECT * FROM "{table}" ORDER BY rowid').fetchall()
+
+
+def tables_of(emu: Emulator) -> set[str]:
+    """User tables of the emulator's ``demo`` database."""
+    with sqlite3.connect(emu.database_file("demo")) as conn:
+        rows = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
+    return {r[0] for r in rows if not r[0].startswith(("_cf_", "sqlite_"))}

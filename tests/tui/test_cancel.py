@@ -9,13 +9,11 @@ from typing import Any
 
 import pytest
 from pilot_steps import choose_file, pick_database, start_import, to_preview, verify, wait_until
-from tui_constants import FAST
+from tui_constants import FAST, SIZE
 
 from d1tui.events import DatabaseState, ImportFailed
 from d1tui.tui.screens.dialogs import ConfirmDialog
 from d1tui.tui.screens.importing import ImportScreen
-
-SIZE = (100, 30)
 
 
 @pytest.fixture

@@ -13,13 +13,12 @@ from typing import Any
 
 import pytest
 from pilot_steps import choose_file, pick_database, start_import, to_preview, verify, wait_until
-from tui_constants import FAST
+from tui_constants import FAST, SIZE
 
 from d1tui.events import DatabaseState, ImportFailed, ImportSucceeded
 from d1tui.tui.screens.dialogs import ConfirmDialog
 from d1tui.tui.screens.importing import COULD_NOT_CANCEL, WAITING_TO_QUIT, ImportScreen
 
-SIZE = (100, 30)
 ROWS = 6000
 
 # One statement per slow step; D1 rolls back after 0.8 s without a poll.

@@ -16,13 +16,13 @@ from pilot_steps import (
 )
 from screen_dump import check_snapshot
 from textual.widgets import DataTable, Input
+from tui_constants import SIZE
 
 from d1tui.emulator import Emulator
 from d1tui.events import DatabaseState, ImportFailed
 from d1tui.tui.screens.dialogs import ConfirmDialog
 from d1tui.tui.screens.preview import PreviewScreen
 
-SIZE = (100, 30)
 SENDING_OPS = {"init", "upload", "ingest", "poll"}
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import sqlite3
 
-from pilot_steps import pick_database, start_import, to_preview, verify, wait_until
+from pilot_steps import pick_database, rows_of, start_import, to_preview, verify, wait_until
 from textual.widgets import Input, RadioButton
+from tui_constants import SIZE
 
 from d1tui.cli import build_parser
 from d1tui.emulator import Emulator
@@ -13,14 +14,6 @@ from d1tui.events import ImportSucceeded
 from d1tui.tui.screens.dialogs import ConfirmDialog
 from d1tui.tui.screens.preview import PreviewScreen
 from d1tui.tui.screens.source import SourceScreen
-
-SIZE = (100, 30)
-
-
-def rows_of(emu: Emulator, table: str) -> list[tuple[object, ...]]:
-    """Every row of ``table`` in the emulator's real SQLite file, by rowid."""
-    with sqlite3.connect(emu.database_file("demo")) as conn:
-        return conn.execute(f'SELECT * FROM "{table}" ORDER BY rowid').fetchall()
 
 
 def columns_of(emu: Emulator, table: str) -> list[str]:

@@ -9,6 +9,7 @@ from pilot_steps import (
     choose_fake,
     choose_file,
     pick_database,
+    rows_of,
     start_import,
     to_preview,
     verify,
@@ -16,14 +17,11 @@ from pilot_steps import (
 )
 from screen_dump import check_snapshot
 from textual.widgets import DataTable, RadioButton
-from tui_constants import TOKEN
+from tui_constants import SIZE, TOKEN
 
-from d1tui.emulator import Emulator
 from d1tui.events import ImportSucceeded
 from d1tui.tui.screens.credentials import CredentialsScreen
 from d1tui.tui.screens.source import SourceScreen
-
-SIZE = (100, 30)
 
 CUSTOMERS = (
     "id,name,email,zip\n"
@@ -31,12 +29,6 @@ CUSTOMERS = (
     "2,Zoë 日本,z@example.com,00501\n"
     "3,Smith,s@example.com,10001\n"
 )
-
-
-def rows_of(emu: Emulator, table: str) -> list[tuple[object, ...]]:
-    """Every row of ``table`` in the emulator's real SQLite file, by rowid."""
-    with sqlite3.connect(emu.database_file("demo")) as conn:
-        return conn.execute(f'SELECT * FROM "{table}" ORDER BY rowid').fetchall()
 
 
 async def test_csv_into_a_new_table_end_to_end(build_app, emulator, workdir: Path) -> None:

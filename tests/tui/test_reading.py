@@ -9,36 +9,23 @@ from pilot_steps import (
     choose_file,
     error_text,
     pick_database,
+    rows_of,
     start_import,
+    tables_of,
     to_preview,
     verify,
     wait_until,
 )
 from screen_dump import check_snapshot
 from textual.widgets import DataTable, Input, SelectionList
+from tui_constants import SIZE
 
-from d1tui.emulator import Emulator
 from d1tui.events import ImportSucceeded
 from d1tui.tui.app import D1TuiApp
 from d1tui.tui.screens.preview import PreviewScreen
 from d1tui.tui.screens.reading import ReadingOptionsDialog
 from d1tui.tui.screens.source import SourceScreen
 from d1tui.tui.widgets.file_browser import DataFileTree
-
-SIZE = (100, 30)
-
-
-def rows_of(emu: Emulator, table: str) -> list[tuple[object, ...]]:
-    """Every row of ``table`` in the emulator's real SQLite file, by rowid."""
-    with sqlite3.connect(emu.database_file("demo")) as conn:
-        return conn.execute(f'SELECT * FROM "{table}" ORDER BY rowid').fetchall()
-
-
-def tables_of(emu: Emulator) -> set[str]:
-    """User tables of the emulator's ``demo`` database."""
-    with sqlite3.connect(emu.database_file("demo")) as conn:
-        rows = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
-    return {r[0] for r in rows if not r[0].startswith(("_cf_", "sqlite_"))}
 
 
 def facts(app: D1TuiApp) -> str:

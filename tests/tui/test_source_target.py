@@ -2,37 +2,23 @@
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 from pilot_steps import (
     choose_file,
     pick_database,
+    rows_of,
     start_import,
     to_preview,
     verify,
     wait_until,
 )
 from textual.widgets import Input, RadioButton
+from tui_constants import SIZE
 
-from d1tui.emulator import Emulator
 from d1tui.events import ImportSucceeded
 from d1tui.tui.screens.preview import PreviewScreen
 from d1tui.tui.screens.source import SourceScreen
-
-SIZE = (100, 30)
-
-
-def rows_of(emu: Emulator, table: str) -> list[tuple[object, ...]]:
-    """Every row of ``table`` in the emulator's real SQLite file, by rowid."""
-    with sqlite3.connect(emu.database_file("demo")) as conn:
-        return conn.execute(f'SELECT * FROM "{table}" ORDER BY rowid').fetchall()
-
-
-def tables_of(emu: Emulator) -> set[str]:
-    """Names of the user tables in the emulator's ``demo`` database."""
-    with sqlite3.connect(emu.database_file("demo")) as conn:
-        return {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
 
 
 async def test_ctrl_e_twice_then_a_typed_name_goes_into_the_new_table(
