@@ -60,6 +60,10 @@ class Stream(Protocol):
         """Flush it."""
         ...
 
+    def fileno(self) -> int:
+        """The file descriptor behind it (for the terminal's width)."""
+        ...
+
 
 class GuardedStream:
     """A text stream whose reader may go away (``| head -1``) without stopping the run.
@@ -89,6 +93,10 @@ class GuardedStream:
                 self.inner.flush()
             except OSError:
                 self._lose()
+
+    def fileno(self) -> int:
+        """The real file's descriptor."""
+        return self.inner.fileno()
 
     def isatty(self) -> bool:
         """Whether the stream is a terminal."""
@@ -221,8 +229,7 @@ def _columns(stream: Stream) -> int:
     except (KeyError, ValueError):
         pass
     try:
-        inner: Any = getattr(stream, "inner", stream)  # a GuardedStream's real file
-        return os.get_terminal_size(inner.fileno()).columns
+        return os.get_terminal_size(stream.fileno()).columns
     except (AttributeError, OSError, ValueError):
         return shutil.get_terminal_size((80, 24)).columns
 
